@@ -1,0 +1,5 @@
+"""Allow `python -m tdex`."""
+
+from tdex.cli import main
+
+main()

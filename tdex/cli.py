@@ -1,0 +1,51 @@
+"""The `tdex` command: one front door to the demo, the services, the keys, the audit tools and benchmarks.
+
+Each capability adds its own sub-command module under `tdex/commands/` and lists it in
+`COMMAND_MODULES`; a module exposes `app` (a `typer.Typer`) and `NAME`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from tdex import __version__
+
+# Sub-command modules, imported lazily so that `tdex --help` stays fast and a capability's heavy
+# dependencies (TenSEAL, web3) load only when that capability runs.
+COMMAND_MODULES: tuple[str, ...] = (
+    "tdex.commands.demo",
+    "tdex.commands.bench",
+)
+
+app = typer.Typer(
+    name="tdex",
+    help="Trusted data exchange for city government: catalogue, grants, sandboxed analyses, audit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+def _register() -> None:
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        sub = module.app
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=module.NAME)
+
+
+def main() -> None:
+    """Entry point of the `tdex` console script."""
+    _register()
+    app()

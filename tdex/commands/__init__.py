@@ -1,0 +1,1 @@
+"""Sub-commands of the `tdex` CLI, one module per capability."""

@@ -1,0 +1,18 @@
+"""`tdex demo`: the end-to-end scenario on a local chain; exits non-zero if any step does not verify."""
+
+from __future__ import annotations
+
+import typer
+
+NAME = "demo"
+app = typer.Typer(help="Run the end-to-end demo scenario.", invoke_without_command=True)
+
+
+@app.callback(invoke_without_command=True)
+def demo(
+    backend: str = typer.Option("anvil", help="Chain backend: anvil, eth-tester, or a JSON-RPC URL."),
+) -> None:
+    """Run every demo step; each step verifies its outcome on chain or through the API."""
+    from tdex.demo import run_demo
+
+    raise typer.Exit(run_demo(backend=backend))
