@@ -17,7 +17,8 @@ ARTIFACT_NAMES: tuple[str, ...] = ("Consortium", "DataCatalog", "AccessGrants", 
 @cache
 def _artifact_bytes(name: str) -> bytes:
     if name not in ARTIFACT_NAMES:
-        raise ArtifactNotFoundError(f"no contract artifact named {name!r}; known: {', '.join(ARTIFACT_NAMES)}")
+        known = ", ".join(ARTIFACT_NAMES)
+        raise ArtifactNotFoundError(f"no contract artifact named {name!r}; known: {known}")
     path = resources.files("contracts").joinpath("build", f"{name}.json")
     try:
         return path.read_bytes()
