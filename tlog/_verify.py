@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from tlog._hashing import EMPTY_ROOT, check_hash
 from tlog.errors import (
     ConsistencyMismatchError,
-    IndexOutOfRangeError,
     InclusionMismatchError,
+    IndexOutOfRangeError,
     ProofLengthError,
     SizeOutOfRangeError,
 )

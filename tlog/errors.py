@@ -117,9 +117,7 @@ class ConsistencyMismatchError(ProofError):
         self.size1 = size1
         self.size2 = size2
         self.which = which
-        super().__init__(
-            f"consistency proof from size {size1} to size {size2} does not reproduce {which}"
-        )
+        super().__init__(f"consistency proof from size {size1} to size {size2} does not reproduce {which}")
 
 
 class MalformedNoteError(TlogError):
@@ -192,17 +190,21 @@ class UnknownLogError(TlogError):
 
 
 class SplitViewError(TlogError):
-    """Raised when a checkpoint contradicts one already cosigned: a fork or an inconsistent proof."""
+    """Raised when a checkpoint contradicts one already cosigned: a fork or an inconsistent proof.
+
+    ``reason`` is ``"root_differs"`` for two roots at one size, else the code of the proof error.
+    """
 
     code = "tlog.split_view"
 
-    def __init__(self, origin: str, old_size: int, new_size: int, detail: str) -> None:
+    def __init__(self, origin: str, old_size: int, new_size: int, reason: str) -> None:
         self.origin = origin
         self.old_size = old_size
         self.new_size = new_size
+        self.reason = reason
         super().__init__(
             f"split view of {origin!r}: checkpoint of size {new_size} contradicts the cosigned "
-            f"checkpoint of size {old_size} ({detail})"
+            f"checkpoint of size {old_size} ({reason})"
         )
 
 
