@@ -185,14 +185,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build failed: {exc}", file=sys.stderr)
         return 2
     if args.check:
-        diff = differences(artifacts)
+        diff = differences(artifacts, BUILD_DIR)
         if diff:
             print("artifacts differ from a rebuild: " + ", ".join(diff), file=sys.stderr)
             print("run `python -m contracts.build` and commit contracts/build/", file=sys.stderr)
             return 1
         print(f"{len(artifacts)} artifacts match a rebuild")
         return 0
-    changed = write_artifacts(artifacts)
+    changed = write_artifacts(artifacts, BUILD_DIR)
     print(f"wrote {len(artifacts)} artifacts ({len(changed)} changed) to {BUILD_DIR}")
     return 0
 

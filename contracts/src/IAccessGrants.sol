@@ -110,6 +110,7 @@ interface IAccessGrants {
 
     // ----------------------------------------------------------------------------------- events
 
+    /// @notice Organisation `applicantOrgId` applied for `resourceCode` (application `applicationId`).
     event ApplicationSubmitted(
         uint256 indexed applicationId,
         bytes32 indexed resourceCode,
@@ -119,8 +120,11 @@ interface IAccessGrants {
         uint64 requestedExpiry,
         bytes32[] templateDigests
     );
+    /// @notice The provider rejected application `applicationId` for the reason hashed as `reasonHash`.
     event ApplicationRejected(uint256 indexed applicationId, bytes32 reasonHash);
+    /// @notice The applicant withdrew application `applicationId`.
     event ApplicationWithdrawn(uint256 indexed applicationId);
+    /// @notice Grant `grantId` on `resourceCode` was issued to `granteeOrgId`.
     event GrantIssued(
         uint256 indexed grantId,
         bytes32 indexed resourceCode,
@@ -130,7 +134,9 @@ interface IAccessGrants {
         uint64 privacyBudget,
         bytes32 agreementHash
     );
+    /// @notice The provider revoked grant `grantId` for the reason hashed as `reasonHash`.
     event GrantRevoked(uint256 indexed grantId, bytes32 reasonHash);
+    /// @notice One use of grant `grantId` ran template `templateDigest` and spent `budgetSpent`.
     event GrantConsumed(
         uint256 indexed grantId,
         bytes32 indexed templateDigest,

@@ -27,6 +27,7 @@ interface IAuditAnchor {
 
     // ----------------------------------------------------------------------------------- events
 
+    /// @notice Checkpoint `sequence` of log `logId` was anchored by `operator`.
     event CheckpointAnchored(
         bytes32 indexed logId,
         uint64 indexed sequence,

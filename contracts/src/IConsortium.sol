@@ -119,6 +119,7 @@ interface IConsortium {
 
     // ----------------------------------------------------------------------------------- events
 
+    /// @notice An active admin made proposal `proposalId`, which needs `requiredVotes` votes by `deadline`.
     event ProposalCreated(
         uint256 indexed proposalId,
         ProposalKind kind,
@@ -127,13 +128,21 @@ interface IConsortium {
         uint64 deadline,
         uint16 requiredVotes
     );
+    /// @notice Organisation `voterOrgId` voted for proposal `proposalId`, which now has `votes` votes.
     event ProposalVoted(uint256 indexed proposalId, bytes32 indexed voterOrgId, uint16 votes);
+    /// @notice Proposal `proposalId` reached its required votes and took effect.
     event ProposalExecuted(uint256 indexed proposalId);
+    /// @notice Proposal `proposalId` was cancelled by its proposer.
     event ProposalCancelled(uint256 indexed proposalId);
+    /// @notice Organisation `orgId` became an ACTIVE member acting through `account`.
     event MemberAdmitted(bytes32 indexed orgId, address indexed account, Role role, uint32 capabilities);
+    /// @notice Member `orgId` was suspended; it can no longer act.
     event MemberSuspended(bytes32 indexed orgId);
+    /// @notice Member `orgId` was reinstated to ACTIVE.
     event MemberReinstated(bytes32 indexed orgId);
+    /// @notice Member `orgId` was removed for good.
     event MemberRemoved(bytes32 indexed orgId);
+    /// @notice Member `orgId` had its role and capabilities replaced.
     event MemberRoleChanged(
         bytes32 indexed orgId,
         Role previousRole,
@@ -141,7 +150,9 @@ interface IConsortium {
         Role role,
         uint32 capabilities
     );
+    /// @notice The votes a new proposal needs changed from `previousThreshold` to `threshold`.
     event ThresholdChanged(uint16 previousThreshold, uint16 threshold);
+    /// @notice Member `orgId` moved from `previousAccount` to `newAccount`.
     event AccountRotated(bytes32 indexed orgId, address indexed previousAccount, address indexed newAccount);
 
     // -------------------------------------------------------------------------------- proposals

@@ -78,6 +78,7 @@ interface IDataCatalog {
 
     // ----------------------------------------------------------------------------------- events
 
+    /// @notice Resource `resourceCode` was registered by provider `providerOrgId` as version 1.
     event ResourceRegistered(
         bytes32 indexed resourceCode,
         bytes32 indexed providerOrgId,
@@ -87,6 +88,7 @@ interface IDataCatalog {
         bytes32 schemaHash,
         bytes32 versionHash
     );
+    /// @notice Version `version` of `resourceCode` was published, chained to `previousVersionHash`.
     event ResourceVersionPublished(
         bytes32 indexed resourceCode,
         uint32 indexed version,
@@ -97,6 +99,7 @@ interface IDataCatalog {
         bytes32 previousVersionHash,
         bytes32 versionHash
     );
+    /// @notice Resource `resourceCode` was withdrawn for the reason hashed as `reasonHash`.
     event ResourceWithdrawn(bytes32 indexed resourceCode, bytes32 reasonHash);
 
     // -------------------------------------------------------------------------------- mutations

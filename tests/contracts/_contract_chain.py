@@ -1,0 +1,160 @@
+"""Plain-web3 helpers for the contract tests: deploy on eth-tester, move time, decode custom errors."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import eth_abi
+from eth_tester.exceptions import TransactionFailed
+from eth_utils import keccak
+from web3 import EthereumTesterProvider, Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError
+from web3.logs import DISCARD
+
+from contracts import ARTIFACT_NAMES, load_artifact
+
+
+class Role(IntEnum):
+    NONE = 0
+    ADMIN = 1
+    DEPARTMENT = 2
+    ENTERPRISE = 3
+    AUDITOR = 4
+
+
+class ShareType(IntEnum):
+    UNCONDITIONAL = 0
+    CONDITIONAL = 1
+    NOT_SHAREABLE = 2
+
+
+class OpenType(IntEnum):
+    OPEN = 0
+    ON_APPLICATION = 1
+    NOT_OPEN = 2
+
+
+LOG_OPERATOR = 4
+ALL_CAPABILITIES = 0xF
+
+
+def b32(label: str) -> bytes:
+    """Return a deterministic 32-byte value for a readable test label."""
+    return keccak(text=label)
+
+
+def _error_table() -> dict[bytes, tuple[str, list[str]]]:
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for name in ARTIFACT_NAMES:
+        for item in load_artifact(name)["abi"]:
+            if item["type"] == "error":
+                types = [i["type"] for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                table[selector] = (item["name"], types)
+    return table
+
+
+ERRORS = _error_table()
+
+
+def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
+    """Return the name and decoded arguments of the custom error encoded in revert `data`."""
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
+    name, types = ERRORS[raw[:4]]
+    return name, tuple(eth_abi.decode(types, raw[4:]))
+
+
+def _revert_data(exc: BaseException) -> bytes:
+    # web3's eth-tester provider raises eth-tester's TransactionFailed, whose cause carries the raw
+    # revert bytes; a JSON-RPC node gives web3's ContractCustomError with hex `data` instead.
+    seen: BaseException | None = exc
+    while seen is not None:
+        data = getattr(seen, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        if seen.args and isinstance(seen.args[0], bytes):
+            return seen.args[0]
+        seen = seen.__cause__ or seen.__context__
+    message = str(exc.args[0]) if exc.args else ""
+    prefix = "execution reverted: "
+    if message.startswith(prefix):
+        value = ast.literal_eval(message[len(prefix) :])
+        if isinstance(value, bytes):
+            return value
+    raise AssertionError(f"no revert data in {exc!r}")
+
+
+def reverted(action: Callable[[], Any]) -> tuple[str, tuple[Any, ...]]:
+    """Run `action`, which must revert with a custom error; return that error's name and arguments."""
+    try:
+        action()
+    except (ContractCustomError, TransactionFailed) as exc:
+        return decode_error(_revert_data(exc))
+    raise AssertionError("expected a revert with a custom error, but the call succeeded")
+
+
+@dataclass
+class Chain:
+    """The four contracts deployed on one in-process chain, with the accounts that use them."""
+
+    w3: Web3
+    consortium: Contract
+    catalog: Contract
+    grants: Contract
+    anchor: Contract
+    admins: list[str]
+    others: list[str]
+
+    def send(self, fn: Any, sender: str) -> Any:
+        """Send the contract call `fn` from `sender` and return its successful receipt."""
+        receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender}))
+        assert receipt["status"] == 1
+        return receipt
+
+    def now(self) -> int:
+        """Return the timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def travel(self, seconds: int) -> None:
+        """Mine a block `seconds` after the latest one."""
+        self.w3.provider.ethereum_tester.time_travel(self.now() + seconds)  # type: ignore[attr-defined]
+
+    def events(self, contract: Contract, receipt: Any, name: str) -> list[Any]:
+        """Return the decoded `name` events emitted by `contract` in `receipt`."""
+        return list(contract.events[name]().process_receipt(receipt, errors=DISCARD))
+
+    def admit(self, org: str, account: str, role: Role, capabilities: int = 0) -> None:
+        """Admit `org` through proposals by as many bootstrap admins as the threshold needs."""
+        deadline = self.now() + 3600
+        fn = self.consortium.functions.proposeAdmission(b32(org), account, role, capabilities, deadline)
+        self.send(fn, self.admins[0])
+        proposal_id = self.consortium.functions.proposalCount().call()
+        needed = self.consortium.functions.proposal(proposal_id).call()[6]
+        for admin in self.admins[1:needed]:
+            self.send(self.consortium.functions.vote(proposal_id), admin)
+
+
+def _deploy(w3: Web3, name: str, sender: str, *args: Any) -> Contract:
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": sender}))
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+
+
+def deploy(admin_count: int = 2, threshold: int = 2, admin_caps: Sequence[int] | None = None) -> Chain:
+    """Deploy the four contracts on a fresh eth-tester chain with `admin_count` bootstrap admins."""
+    w3 = Web3(EthereumTesterProvider())
+    accounts = list(w3.eth.accounts)
+    admins, others = accounts[:admin_count], accounts[admin_count:]
+    caps = list(admin_caps) if admin_caps is not None else [LOG_OPERATOR] + [0] * (admin_count - 1)
+    orgs = [b32(f"admin-{i}") for i in range(admin_count)]
+    consortium = _deploy(w3, "Consortium", admins[0], orgs, admins, caps, threshold)
+    catalog = _deploy(w3, "DataCatalog", admins[0], consortium.address)
+    grants = _deploy(w3, "AccessGrants", admins[0], consortium.address, catalog.address)
+    anchor = _deploy(w3, "AuditAnchor", admins[0], consortium.address)
+    return Chain(w3, consortium, catalog, grants, anchor, admins, others)
