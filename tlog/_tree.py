@@ -27,8 +27,8 @@ class MerkleTree:
     """
 
     def __init__(self, source: LeafHashSource, *, batch_size: int = 1 << 16) -> None:
-        if batch_size < 2 or batch_size % 2:
-            raise ValueError("batch_size must be an even number >= 2")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self._source = source
         self._batch = batch_size
         # _levels[k - 1] holds the hashes of the perfect subtrees of 2**k leaves, concatenated.
