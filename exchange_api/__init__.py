@@ -1,0 +1,1 @@
+"""The exchange service: catalogue, applications and grants over HTTP, anchored through an outbox."""

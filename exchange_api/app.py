@@ -1,0 +1,80 @@
+"""Builds the FastAPI application: settings, store, migrations, routes, problems, relay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from exchange_api import problems
+from exchange_api.chain import ChainWriter
+from exchange_api.core.config import Settings
+from exchange_api.core.db import make_engine, make_sessionmaker, migrate, session_scope
+from exchange_api.core.security import RequestVerifier
+from exchange_api.outbox import Relay
+from exchange_api.routes import applications, catalog, grants, orgs, system
+from exchange_api.schemas.orgs import OrgCreate, Role
+from exchange_api.services.context import SYSTEM, Ctx, utcnow
+from exchange_api.services.orgs import bootstrap_bureau
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+The trusted data exchange: the government data-resource catalogue (政务信息资源目录), applications
+and grants (有条件共享), every write anchored on chain through a transactional outbox.
+
+Every request except `/health` is signed by the caller's organisation key (RFC 9421-style
+`Signature-Input`, `Signature` and `Content-Digest` headers). Errors are RFC 9457 problem
+documents with a stable `code`. State-changing POSTs honour `Idempotency-Key`.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    writer: ChainWriter | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    run_relay: bool = True,
+) -> FastAPI:
+    """The exchange app on `settings`' store; with a `writer`, a relay drains the outbox to it."""
+    settings.check()
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    relay = Relay(sessions, writer, settings, clock=clock) if writer is not None else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(engine)
+        if settings.bureau_uscc and settings.bureau_public_key:
+            with session_scope(sessions) as session:
+                bootstrap_bureau(
+                    Ctx(session, settings, SYSTEM, clock),
+                    OrgCreate(
+                        name=settings.bureau_name or "大数据局",
+                        uscc=settings.bureau_uscc,
+                        role=Role.ADMIN,
+                        public_keys=[settings.bureau_public_key],
+                    ),
+                )
+        if relay is not None and run_relay:
+            relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                relay.stop()
+            engine.dispose()
+
+    app = FastAPI(title="tdex exchange", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.clock = clock
+    app.state.relay = relay
+    app.state.verifier = RequestVerifier(sessions, settings.signature_window_s, clock)
+    problems.install(app)
+    for module in (system, orgs, catalog, applications, grants):
+        app.include_router(module.router)
+    return app

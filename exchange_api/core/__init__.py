@@ -1,0 +1,1 @@
+"""Configuration, database and request-security plumbing of the exchange service."""
