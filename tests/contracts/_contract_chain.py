@@ -66,7 +66,10 @@ def decode_error(data: str | bytes) -> tuple[str, tuple[Any, ...]]:
     """Return the name and decoded arguments of the custom error encoded in revert `data`."""
     raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
     name, types = ERRORS[raw[:4]]
-    return name, tuple(eth_abi.decode(types, raw[4:]))
+    values = eth_abi.decode(types, raw[4:])
+    return name, tuple(
+        Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
+    )
 
 
 def _revert_data(exc: BaseException) -> bytes:
@@ -137,6 +140,20 @@ class Chain:
         needed = self.consortium.functions.proposal(proposal_id).call()[6]
         for admin in self.admins[1:needed]:
             self.send(self.consortium.functions.vote(proposal_id), admin)
+
+    def register(
+        self, provider: str, code: bytes, share: ShareType, open_type: OpenType = OpenType.NOT_OPEN
+    ) -> Any:
+        """Register `code` from `provider` with metadata and schema hashes derived from the code."""
+        meta, schema = keccak(b"meta" + code), keccak(b"schema" + code)
+        fn = self.catalog.functions.register(code, share, open_type, meta, schema)
+        return self.send(fn, provider)
+
+    def apply(self, applicant: str, code: bytes, expiry: int, templates: Sequence[bytes]) -> int:
+        """Apply for `code` from `applicant` and return the new application id."""
+        fn = self.grants.functions.applyFor(code, b32("policy"), b32("purpose"), expiry, list(templates))
+        self.send(fn, applicant)
+        return int(self.grants.functions.applicationCount().call())
 
 
 def _deploy(w3: Web3, name: str, sender: str, *args: Any) -> Contract:
