@@ -81,12 +81,17 @@ class RunRequest:
     inputs: Mapping[str, bytes | tuple[bytes, ...]] = field(default_factory=dict)
 
     def params_digest(self) -> str:
-        """``sha256:`` over the canonical JSON of the parameters and the inputs' hashes."""
+        """``sha256:`` over the canonical JSON of the parameters and the inputs' hashes.
+
+        A list of more than 16 numbers (model weights) enters as ``{"f64le_sha256": <hex>}``, the
+        SHA-256 of its float64 little-endian bytes: RFC 8785 number formatting in pure Python
+        costs milliseconds per model-sized vector and would dominate a federated round.
+        """
         inputs = {
             k: [hashlib.sha256(b).hexdigest() for b in (v if isinstance(v, tuple) else (v,))]
             for k, v in self.inputs.items()
         }
-        return digest_of({"params": _jsonable(self.params), "inputs": inputs})
+        return digest_of({"params": _jsonable(self.params, compact_vectors=True), "inputs": inputs})
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ class RunResult:
     output: Any
     output_digest: str
     epsilon: float
-    delta: float
+    rho: float
     suppressed: tuple[str, ...] = ()
 
     def receipt_fields(self) -> dict[str, Any]:
@@ -112,7 +117,7 @@ class RunResult:
             "params_digest": self.params_digest,
             "output_digest": self.output_digest,
             "epsilon": self.epsilon,
-            "delta": self.delta,
+            "rho": self.rho,
         }
 
 
@@ -142,13 +147,17 @@ class Runner:
             raise TemplateNotAllowed(template.digest, request.grant_id)
         params = template.validate_params(request.params)
         cost = template.cost(params)
+        params_digest = request.params_digest()
         # Charged before running: a refused query costs nothing, a run that fails later (for
         # example on a group below k) has still consumed budget, so failures cannot be probed free.
-        accountant.charge(cost, f"{template.name}@{template.version} {request.params_digest()}")
-        ctx = ComputeContext(data=data, params=params, inputs=dict(request.inputs), policy=policy)
+        accountant.charge(cost, f"{template.name}@{template.version} {params_digest}")
+        ctx = ComputeContext(
+            data=data, params=params, inputs=dict(request.inputs), policy=policy, rng=self._rng
+        )
         with no_network():
             raw = template.compute(ctx)
         suppressed: tuple[str, ...] = ()
+        output: Any
         if template.output is OutputRule.DP_AGGREGATE:
             output, suppressed = self._release_aggregate(template, raw, params, policy, cost)
         elif template.output is OutputRule.SECURE_AGGREGATE:
@@ -159,11 +168,11 @@ class Runner:
             grant_id=request.grant_id,
             template_digest=template.digest,
             dataset_digest=data.digest(),
-            params_digest=request.params_digest(),
+            params_digest=params_digest,
             output=output,
             output_digest=_output_digest(output),
             epsilon=cost.epsilon,
-            delta=cost.delta,
+            rho=cost.rho,
             suppressed=suppressed,
         )
 
@@ -263,13 +272,20 @@ def _check_aggregate_shape(rule: str, output: Any) -> None:
         raise OutputRuleViolated(rule, f"more than {_MAX_RELEASED_VALUES} values")
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, compact_vectors: bool = False) -> Any:
     if isinstance(value, Condition):
         return {"item": value.item, "op": value.op, "value": _jsonable(value.value)}
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, compact_vectors) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        if (
+            compact_vectors
+            and len(value) > 16
+            and all(isinstance(v, float | int) and not isinstance(v, bool) for v in value)
+        ):
+            raw = np.asarray(value, dtype="<f8").tobytes()
+            return {"f64le_sha256": hashlib.sha256(raw).hexdigest()}
+        return [_jsonable(v, compact_vectors) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -137,13 +137,14 @@ class Table:
     arrays. Build one with `Table.from_columns` (which validates) or `Table.from_rows`.
     """
 
-    __slots__ = ("_columns", "_digest", "_n", "schema")
+    __slots__ = ("_clamped", "_columns", "_digest", "_n", "schema")
 
     def __init__(self, schema: Schema, columns: Mapping[str, np.ndarray], n_rows: int) -> None:
         self.schema = schema
         self._columns = dict(columns)
         self._n = n_rows
         self._digest: str | None = None
+        self._clamped: dict[str, npt.NDArray[np.float64]] = {}
 
     @classmethod
     def from_columns(cls, schema: Schema, columns: Mapping[str, Iterable[Any]]) -> Table:
@@ -186,15 +187,19 @@ class Table:
         return self._columns[name]
 
     def numeric(self, name: str, *, clamp: bool = True) -> npt.NDArray[np.float64]:
-        """An int, float or bool item as float64, clamped to its declared bounds."""
+        """An int, float or bool item as float64 (read-only), clamped to its declared bounds."""
         item = self.schema[name]
         if item.type not in _NUMERIC:
             raise InvalidParameters(name, f"item of type {item.type} is not numeric")
-        values = self._columns[name].astype(np.float64)
-        if clamp:
+        if not clamp:
+            return self._columns[name].astype(np.float64)
+        cached = self._clamped.get(name)
+        if cached is None:
             lo, hi = item.bounds()
-            values = np.clip(values, lo, hi)
-        return values
+            cached = np.clip(self._columns[name].astype(np.float64), lo, hi)
+            cached.setflags(write=False)
+            self._clamped[name] = cached
+        return cached
 
     def select(self, conditions: Sequence[Condition]) -> npt.NDArray[np.bool_]:
         """Boolean mask of the rows meeting every condition."""

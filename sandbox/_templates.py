@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from sandbox._accountant import PrivacyCost
 from sandbox._canonical import digest_of
+from sandbox._dp import RandomSource
 from sandbox._table import Condition, Table
 from sandbox.errors import InvalidParameters, TemplateUnknown
 
@@ -144,13 +145,15 @@ class ComputeContext:
     """Everything a template's function receives: the data, validated parameters, opaque inputs, the policy.
 
     There is no network handle, no file system path and no way to return anything but through the
-    runner, which checks the output against the template's rule.
+    runner, which checks the output against the template's rule. ``rng`` is the node's CSPRNG, for
+    templates that add their own noise (DP federated updates).
     """
 
     data: Table
     params: Mapping[str, Any]
     inputs: Mapping[str, bytes | tuple[bytes, ...]]
     policy: ResourcePolicy
+    rng: RandomSource
 
 
 @dataclass(frozen=True)
