@@ -39,10 +39,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _parse_int(text: str) -> int | float:
+    # JSON numbers are IEEE doubles (RFC 8785 section 3.2.2.3): an integer beyond 2**53 that a
+    # float serialized to (e.g. 1e+16 written as 10000000000000000) is read back as that float.
+    value = int(text)
+    return value if abs(value) < 2**53 else float(value)
+
+
 def parse_json(data: bytes | str) -> Any:
     """Parse JSON strictly (no NaN/Infinity, no duplicate keys); raises `ValueError` otherwise.
 
     Duplicate keys are refused because two parsers may keep different copies, so the value a
-    verifier checks could differ from the value an application reads.
+    verifier checks could differ from the value an application reads. Integers beyond 2**53
+    are read as floats, so `canonical_json(parse_json(canonical_json(x)))` is always defined.
     """
-    return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    return json.loads(
+        data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_int=_parse_int
+    )
