@@ -55,7 +55,7 @@ from sandbox._messages import (
     UnmaskResponse,
 )
 from sandbox._runner import Ciphertexts, Measurement, Runner, RunRequest, RunResult, Statistic
-from sandbox._secagg import Agree, SecAggClient, SecAggCoordinator, prg_mask
+from sandbox._secagg import Agree, SecAggClient, SecAggCoordinator, prg_mask, x25519_agree
 from sandbox._shamir import PRIME, Share, reconstruct, reconstruct_bytes, split, split_bytes
 from sandbox._synthetic import (
     CREDIT_FEATURES,
@@ -151,6 +151,7 @@ __all__ = [
     "store_public_context",
     "tax_payments",
     "uscc_check_char",
+    "x25519_agree",
     "zcdp_to_approx_dp",
 ]
 

@@ -1,20 +1,13 @@
-"""Canonical JSON (RFC 8785) and SHA-256 digests for the sandbox's hashed records.
-
-`keys` is to own canonical bytes for the whole project; until it lands this module is the single
-place the sandbox makes bytes that get hashed, so switching over is a one-line change.
-"""
+"""SHA-256 digests over canonical JSON (RFC 8785, from `keys`) for the sandbox's hashed records."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-import rfc8785
+from keys import canonical_json
 
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 bytes of a JSON-compatible value."""
-    return rfc8785.dumps(value)
+__all__ = ["canonical_json", "digest_of", "sha256_hex"]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -23,5 +16,5 @@ def sha256_hex(data: bytes) -> str:
 
 
 def digest_of(value: Any) -> str:
-    """`sha256:<hex>` over the canonical JSON of `value`."""
+    """``sha256:<hex>`` over the canonical JSON of `value`."""
     return "sha256:" + sha256_hex(canonical_json(value))

@@ -110,7 +110,7 @@ def load_public_context(data: bytes) -> ts.Context:
     parms = key_data.parms()
     n = parms.poly_modulus_degree()
     bits = key_data.total_coeff_modulus_bit_count()
-    if parms.scheme() != ts.SCHEME_TYPE.CKKS or not ctx.has_public_key():
+    if parms.scheme() != ts.SCHEME_TYPE.CKKS.value or not ctx.has_public_key():
         raise ContextInvalid("expected a CKKS context with a public key")
     if n not in _MAX_MODULUS_BITS or bits > _MAX_MODULUS_BITS[n]:
         raise ContextInvalid(f"N={n} with a {bits}-bit modulus is below 128-bit security")

@@ -9,8 +9,10 @@ shares (t of n) that every node distributed, sealed with the pair key, at the st
 An honest node reveals, for any peer, shares of its self-mask seed or of its pair seeds, never
 both, so the coordinator never holds enough to unmask one node's input.
 
-Key agreement is injected: ``agree(my_id, peer_id) -> 32 bytes``, symmetric (X25519 from `keys`
-in production). Masks are expanded with SHAKE-256; shares are sealed with XSalsa20-Poly1305.
+Key agreement is injected: ``agree(my_id, peer_id) -> 32 bytes``, symmetric; `x25519_agree`
+builds it from `keys`. Masks are expanded with SHAKE-256; shares are sealed with PyNaCl's
+XSalsa20-Poly1305 SecretBox (`keys` does not yet export a symmetric AEAD; when it does, this is
+the one call to move).
 
 Differences from the paper: no signatures or consistency round (the coordinator is assumed to
 follow the protocol; a malicious one could lie about who dropped, which the node-side check that
@@ -32,6 +34,7 @@ import numpy.typing as npt
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
+from keys import X25519EncryptionKey, X25519PublicEncryptionKey, x25519_shared_key
 from sandbox._fixedpoint import FixedPoint
 from sandbox._messages import (
     MaskedInput,
@@ -44,11 +47,24 @@ from sandbox._messages import (
 from sandbox._shamir import Share, reconstruct_bytes, split_bytes
 from sandbox.errors import DropoutUnrecoverable, InvalidParameters, ProtocolViolation, SharesInsufficient
 
-__all__ = ["Agree", "SecAggClient", "SecAggCoordinator", "prg_mask"]
+__all__ = ["Agree", "SecAggClient", "SecAggCoordinator", "prg_mask", "x25519_agree"]
 
 Agree = Callable[[str, str], bytes]
 U64 = npt.NDArray[np.uint64]
 _LABEL = b"tdex/secagg/v1/"
+
+
+def x25519_agree(
+    node_id: str, private: X25519EncryptionKey, peers: Mapping[str, X25519PublicEncryptionKey]
+) -> Agree:
+    """The node's `Agree` over X25519 (from `keys`): one HKDF-derived key per pair, same on both sides."""
+
+    def agree(me: str, peer: str) -> bytes:
+        if me != node_id or peer not in peers:
+            raise ProtocolViolation(f"no X25519 key for the pair {me!r}/{peer!r}")
+        return x25519_shared_key(private, peers[peer], b"tdex/secagg/v1/pair")
+
+    return agree
 
 
 def prg_mask(seed: bytes, dimension: int) -> U64:
