@@ -1,4 +1,4 @@
-"""Shared fixtures for the sandbox tests: a small register, a runner with a seeded noise source, X25519 key agreement."""
+"""Shared sandbox fixtures: a small register, a runner with seeded noise, X25519 key agreement."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from keys import X25519EncryptionKey
 
 import sandbox as sb
+from keys import X25519EncryptionKey
 
 
 @pytest.fixture(scope="session")

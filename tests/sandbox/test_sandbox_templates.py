@@ -171,7 +171,7 @@ def test_parameters_are_validated_against_the_schema(
 
 @pytest.mark.parametrize("name", ["rows", "smuggle", "greedy"])
 def test_output_rule_stops_rows_and_overspending(people: sb.Table, name: str) -> None:
-    """A template returning a column, smuggling a list out of finalize, or spending ε twice releases nothing."""
+    """A template returning a column, smuggling a list from finalize, or spending ε twice releases nothing."""
     with pytest.raises(OutputRuleViolated) as exc:
         _run(name, people)
     assert exc.value.code == "sandbox.output_rule_violated"
