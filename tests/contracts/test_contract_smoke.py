@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from _contract_chain import Chain, OpenType, Role, ShareType, b32, deploy, reverted
+from _contract_chain import Chain, OpenType, Role, ShareType, b32, reverted
 
 DAY = 86_400
 TEMPLATE = b32("template:count")
-
-
-@pytest.fixture
-def chain() -> Chain:
-    """Two bootstrap admins (the first a LOG_OPERATOR), threshold two."""
-    return deploy(admin_count=2, threshold=2)
 
 
 def test_smoke_through_all_contracts(chain: Chain) -> None:
