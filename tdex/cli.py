@@ -17,6 +17,8 @@ from tdex import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.demo",
     "tdex.commands.bench",
+    "tdex.commands.keys",
+    "tdex.commands.ident",
 )
 
 app = typer.Typer(
