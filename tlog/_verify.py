@@ -20,12 +20,16 @@ _sha256 = hashlib.sha256
 
 def inclusion_proof_length(index: int, size: int) -> int:
     """Return how many hashes the inclusion proof of leaf ``index`` in a tree of ``size`` has."""
+    if not 0 <= index < size:
+        raise IndexOutOfRangeError(index, size)
     inner = (index ^ (size - 1)).bit_length()
     return inner + (index >> inner).bit_count()
 
 
 def consistency_proof_length(size1: int, size2: int) -> int:
     """Return how many hashes the consistency proof from ``size1`` to ``size2`` has."""
+    if not 0 <= size1 <= size2:
+        raise SizeOutOfRangeError(size1, size2, f"first size must be in [0, {size2}]")
     if size1 in (0, size2):
         return 0
     shift = (size1 & -size1).bit_length() - 1  # trailing zero bits of size1
@@ -120,6 +124,8 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     if size1 == 0:
         if not hmac.compare_digest(root1, EMPTY_ROOT):
             raise ConsistencyMismatchError(size1, size2, "root1")
+        if size2 == 0 and not hmac.compare_digest(root2, EMPTY_ROOT):
+            raise ConsistencyMismatchError(size1, size2, "root2")
         return
     if size1 == size2:
         if not hmac.compare_digest(root1, root2):

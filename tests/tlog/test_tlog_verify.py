@@ -69,6 +69,14 @@ def test_corrupted_inclusion_proofs_fail_with_the_right_error(
         assert info.value.code == error.code
 
 
+def test_proof_length_helpers_refuse_impossible_positions() -> None:
+    """Proof lengths exist only for an index inside the tree and ordered sizes."""
+    with pytest.raises(tlog.IndexOutOfRangeError):
+        tlog.inclusion_proof_length(3, 3)
+    with pytest.raises(tlog.SizeOutOfRangeError):
+        tlog.consistency_proof_length(4, 3)
+
+
 def test_inclusion_error_names_index_and_size() -> None:
     """A root mismatch names the leaf index and the tree size it was checked against."""
     with pytest.raises(tlog.InclusionMismatchError) as info:
@@ -133,6 +141,7 @@ def test_consistency_edge_cases() -> None:
     cases: list[tuple[tuple, type[tlog.TlogError], dict[str, object]]] = [
         ((1, 1, [], r1, r2), tlog.ConsistencyMismatchError, {"which": "root2"}),
         ((0, 3, [], r1, r2), tlog.ConsistencyMismatchError, {"which": "root1"}),
+        ((0, 0, [], tlog.EMPTY_ROOT, r1), tlog.ConsistencyMismatchError, {"which": "root2"}),
         ((1, 1, [tlog.EMPTY_ROOT], r1, r1), tlog.ProofLengthError, {"expected": 0, "got": 1}),
         ((0, 1, [tlog.EMPTY_ROOT], tlog.EMPTY_ROOT, r1), tlog.ProofLengthError, {"expected": 0}),
         ((1, 2, [], r1, r2), tlog.ProofLengthError, {"expected": 1, "got": 0}),
