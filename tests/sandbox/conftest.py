@@ -64,6 +64,7 @@ def x25519_agreement(node_ids: list[str]) -> sb.Agree:
     return lambda me, peer: per_node[me](me, peer)
 
 
-@pytest.fixture
-def agree_factory() -> Callable[[list[str]], sb.Agree]:
+@pytest.fixture(scope="session")
+def agreement() -> Callable[[list[str]], sb.Agree]:
+    """Builds an `Agree` for a list of node ids (fresh X25519 keys each call)."""
     return x25519_agreement
