@@ -18,7 +18,9 @@ def validate_uscc(code: str, *, approved_by: str, override_reason: str | None) -
     from keys.errors import IdentifierError
 
     override = (
-        IdentifierOverride(code=code, approved_by=approved_by, reason=override_reason) if override_reason else None
+        IdentifierOverride(code=code, approved_by=approved_by, reason=override_reason)
+        if override_reason
+        else None
     )
     try:
         info = _validate(code, allow_override=override)

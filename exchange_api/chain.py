@@ -57,9 +57,10 @@ class Confirmation:
 class ChainWriter(Protocol):
     """What the relay needs from the chain.
 
-    Each `sign_*` method receives the sending organisation's id, the outbox payload, `inputs` (what earlier writes produced:
-    the chain's application id, the previous version hash...) and the nonce to use; it signs
-    without sending. `ChainUnavailable` means "try later"; `ChainRejected` means never.
+    Each `sign_*` method receives the sending organisation's id, the outbox payload, `inputs`
+    (what earlier writes produced: the chain's application id, the previous version hash...) and
+    the nonce to use; it signs without sending. `ChainUnavailable` means "try later";
+    `ChainRejected` means never.
     """
 
     def account_of(self, org_id: str) -> str:
@@ -82,15 +83,33 @@ class ChainWriter(Protocol):
         """The outcome of `tx_hash` once mined (None before); `kind` says how to read its events."""
         ...
 
-    def sign_admit_member(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_register_resource(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_publish_version(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_withdraw_resource(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_apply(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_approve(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_reject(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_withdraw_application(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
-    def sign_revoke(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx: ...
+    def sign_admit_member(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_register_resource(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_publish_version(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_withdraw_resource(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_apply(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_approve(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_reject(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_withdraw_application(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
+    def sign_revoke(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx: ...
 
 
 class FakeChain:
@@ -174,7 +193,9 @@ class FakeChain:
             result["chain_application_id"] = self._apps
         if kind in {"catalog.register", "catalog.publish_version"}:
             result["version_hash"] = "0x" + hashlib.sha256(tx_hash.encode()).hexdigest()
-        self.effects.append({"kind": kind, "payload": tx["payload"], "inputs": tx["inputs"], "block": self.block})
+        self.effects.append(
+            {"kind": kind, "payload": tx["payload"], "inputs": tx["inputs"], "block": self.block}
+        )
         return Confirmation(tx_hash, self.block, ok=True, result=result)
 
     def confirmation(self, kind: str, tx_hash: str) -> Confirmation | None:
@@ -187,29 +208,51 @@ class FakeChain:
     ) -> PreparedTx:
         self._up()
         account = self.account_of(sender)
-        body = {"kind": kind, "payload": dict(payload), "inputs": dict(inputs), "nonce": nonce, "account": account}
+        body = {
+            "kind": kind,
+            "payload": dict(payload),
+            "inputs": dict(inputs),
+            "nonce": nonce,
+            "account": account,
+        }
         raw = json.dumps(body, sort_keys=True).encode()
-        return PreparedTx(account=account, nonce=nonce, raw="0x" + raw.hex(), tx_hash="0x" + hashlib.sha256(raw).hexdigest())
+        return PreparedTx(
+            account=account, nonce=nonce, raw="0x" + raw.hex(), tx_hash="0x" + hashlib.sha256(raw).hexdigest()
+        )
 
-    def sign_admit_member(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_admit_member(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("member.admit", sender, payload, inputs, nonce)
 
-    def sign_register_resource(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_register_resource(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("catalog.register", sender, payload, inputs, nonce)
 
-    def sign_publish_version(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_publish_version(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("catalog.publish_version", sender, payload, inputs, nonce)
 
-    def sign_withdraw_resource(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_withdraw_resource(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("catalog.withdraw", sender, payload, inputs, nonce)
 
-    def sign_apply(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_apply(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("grants.apply", sender, payload, inputs, nonce)
 
-    def sign_approve(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_approve(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("grants.approve", sender, payload, inputs, nonce)
 
-    def sign_reject(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_reject(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("grants.reject", sender, payload, inputs, nonce)
 
     def sign_withdraw_application(
@@ -217,5 +260,7 @@ class FakeChain:
     ) -> PreparedTx:
         return self._sign("grants.withdraw", sender, payload, inputs, nonce)
 
-    def sign_revoke(self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int) -> PreparedTx:
+    def sign_revoke(
+        self, sender: str, payload: Mapping[str, Any], inputs: Mapping[str, Any], nonce: int
+    ) -> PreparedTx:
         return self._sign("grants.revoke", sender, payload, inputs, nonce)

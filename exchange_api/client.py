@@ -41,7 +41,7 @@ class ExchangeClient:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._clock = clock
-        self._key: SigningKey = org_keys.signer() if isinstance(org_keys, OrgKeys) else org_keys
+        self._key: SigningKey = org_keys.signer if isinstance(org_keys, OrgKeys) else org_keys
         self.base_url = base_url.rstrip("/")
         self._http = http if http is not None else httpx.Client(timeout=timeout)
 
@@ -82,7 +82,9 @@ class ExchangeClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one signed request and return the raw response."""
-        url = httpx.URL(self.base_url + path, params={k: v for k, v in (params or {}).items() if v is not None})
+        url = httpx.URL(
+            self.base_url + path, params={k: v for k, v in (params or {}).items() if v is not None}
+        )
         body = b"" if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
         all_headers = self.signed_headers(method, str(url), body)
         if json_body is not None:

@@ -125,9 +125,14 @@ class Relay:
             stats.errors.append(str(error))
             self._back_off(str(error))
         with session_scope(self._factory) as session:
-            stats.waiting = session.scalar(
-                select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status.in_(("pending", "signed", "sent")))
-            ) or 0
+            stats.waiting = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxEntry)
+                    .where(OutboxEntry.status.in_(("pending", "signed", "sent")))
+                )
+                or 0
+            )
         return stats
 
     def _rows(self, session: Session, status: str) -> list[OutboxEntry]:
@@ -170,7 +175,9 @@ class Relay:
                     continue
                 now = self._clock()
                 if state == "failed":
-                    self._fail(session, row, "outbox.dependency_failed: an earlier write it needs failed", now)
+                    self._fail(
+                        session, row, "outbox.dependency_failed: an earlier write it needs failed", now
+                    )
                     stats.failed += 1
                     continue
                 account = self._writer.account_of(row.sender_org_id)
@@ -204,7 +211,10 @@ class Relay:
                 except ChainRejected as error:
                     # The nonce was taken by something else: this transaction can never land, so a
                     # fresh one (new nonce) is safe; it is signed on the next pass.
-                    if error.code == "chain.nonce_too_low" and self._writer.confirmation(row.kind, row.tx_hash) is None:
+                    if (
+                        error.code == "chain.nonce_too_low"
+                        and self._writer.confirmation(row.kind, row.tx_hash) is None
+                    ):
                         self._reset(row, f"{error.code}: re-signing with a fresh nonce")
                         continue
                     self._fail(session, row, f"{error.code}: {error}", self._clock())
@@ -224,10 +234,14 @@ class Relay:
                 outcome = self._writer.confirmation(row.kind, row.tx_hash)
                 now = self._clock()
                 if outcome is None:
-                    if row.sender_account is not None and row.nonce is not None:
-                        if self._writer.mined_nonce(row.sender_account) > row.nonce:
-                            # Our nonce was mined by another transaction and ours never will be.
-                            self._reset(row, "chain.replaced: nonce used by another transaction; re-signing")
+                    if (
+                        row.sender_account is not None
+                        and row.nonce is not None
+                        and self._writer.mined_nonce(row.sender_account) > row.nonce
+                        and self._writer.confirmation(row.kind, row.tx_hash) is None
+                    ):
+                        # Our nonce was mined by another transaction and ours never will be.
+                        self._reset(row, "chain.replaced: nonce used by another transaction; re-signing")
                     continue
                 row.block_number = outcome.block_number
                 row.updated_at = now

@@ -46,11 +46,21 @@ def status_of(error: ExchangeError) -> tuple[int, str]:
 
 
 def problem_response(
-    status: int, title: str, code: str, detail: str, instance: str | None = None, errors: list[dict[str, str]] | None = None
+    status: int,
+    title: str,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    errors: list[dict[str, str]] | None = None,
 ) -> JSONResponse:
     """A problem document response."""
     body = Problem(
-        type=f"urn:tdex:problem:{code}", title=title, status=status, detail=detail, code=code, instance=instance,
+        type=f"urn:tdex:problem:{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=instance,
         errors=errors,  # type: ignore[arg-type]
     ).model_dump(exclude_none=True)
     headers = {"WWW-Authenticate": 'Signature realm="tdex"'} if status == 401 else None
@@ -73,7 +83,12 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": _loc(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in exc.errors()]
     return problem_response(
-        422, "Invalid input", "exchange.invalid_input", f"{len(errors)} field(s) rejected", request.url.path, errors
+        422,
+        "Invalid input",
+        "exchange.invalid_input",
+        f"{len(errors)} field(s) rejected",
+        request.url.path,
+        errors,
     )
 
 
@@ -86,7 +101,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem_response(500, "Internal error", "exchange.internal", "an unexpected error occurred", request.url.path)
+    return problem_response(
+        500, "Internal error", "exchange.internal", "an unexpected error occurred", request.url.path
+    )
 
 
 def install(app: FastAPI) -> None:

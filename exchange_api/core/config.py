@@ -12,7 +12,7 @@ from exchange_api.errors import ExchangeError
 __all__ = ["DEV_SECRET", "Settings", "SettingsError"]
 
 # The development default; any other mode refuses to start while it is in force.
-DEV_SECRET = "tdex-development-secret-do-not-use"
+DEV_SECRET = "tdex-development-secret-do-not-use"  # noqa: S105 - the refused default
 
 
 class SettingsError(ExchangeError):

@@ -45,7 +45,9 @@ class SqlReplayCache:
             with self._factory() as session, session.begin():
                 if now >= self._next_purge:
                     # Spent nonces leave once their window closes; the signature window refuses them anyway.
-                    session.execute(delete(SeenNonce).where(SeenNonce.expires_at < dt.datetime.fromtimestamp(now, dt.UTC)))
+                    session.execute(
+                        delete(SeenNonce).where(SeenNonce.expires_at < dt.datetime.fromtimestamp(now, dt.UTC))
+                    )
                     self._next_purge = now + 60
                 session.add(SeenNonce(key_id=key_id[:200], nonce=nonce[:128], expires_at=expires))
         except IntegrityError:
@@ -108,4 +110,6 @@ class RequestVerifier:
 
     async def verify_async(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Actor:
         """`verify` off the event loop (it reads the store)."""
-        return await run_in_threadpool(lambda: self.verify(method=method, url=url, headers=headers, body=body))
+        return await run_in_threadpool(
+            lambda: self.verify(method=method, url=url, headers=headers, body=body)
+        )

@@ -28,17 +28,24 @@ Code = Annotated[str, Path(description="信息资源代码 (分类码/顺序码)
 
 
 @router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD with ODRL offers")
-def export(unit: UnitDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> Response:
+def export(
+    unit: UnitDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=1000)] = 500
+) -> Response:
     """A page of the catalogue as a `dcat:Catalog`; the next page is in the `Link` header."""
     return unit.jsonld(lambda ctx: dcat.export(ctx, cursor, limit))
 
 
 @router.post(
-    "/catalog/resources", status_code=201, response_model=ResourcePublic, summary="Register an entry (DEPARTMENT)"
+    "/catalog/resources",
+    status_code=201,
+    response_model=ResourcePublic,
+    summary="Register an entry (DEPARTMENT)",
 )
 def register(data: ResourceCreate, unit: UnitDep, key: IdempotencyKey = None) -> Response:
     """Register a data resource as version 1; its metadata hash is anchored on chain."""
-    return unit.write(key, lambda ctx: catalog.register(ctx, data), 201, lambda r: f"/catalog/resources/{r.code}")
+    return unit.write(
+        key, lambda ctx: catalog.register(ctx, data), 201, lambda r: f"/catalog/resources/{r.code}"
+    )
 
 
 @router.get("/catalog/resources", response_model=ResourcePage, summary="Search the catalogue")
@@ -94,7 +101,9 @@ def versions(code: Code, unit: UnitDep) -> list[VersionPublic]:
 
 
 @router.post(
-    "/catalog/resources/{code:path}/withdraw", response_model=ResourcePublic, summary="Withdraw an entry (provider)"
+    "/catalog/resources/{code:path}/withdraw",
+    response_model=ResourcePublic,
+    summary="Withdraw an entry (provider)",
 )
 def withdraw(code: Code, data: ResourceWithdraw, unit: UnitDep, key: IdempotencyKey = None) -> Response:
     """Withdraw an entry with a reason; it stays with its history and waiting applications are cancelled."""

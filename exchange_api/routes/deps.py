@@ -75,10 +75,12 @@ class Unit:
         with session_scope(self.factory) as session:
             return fn(Ctx(session, self.settings, self.actor, self.request.app.state.clock))
 
-    def page(self, fn: Callable[[Ctx], tuple[Sequence[BaseModel], str | None]], model: type[BaseModel]) -> Response:
+    def page(
+        self, fn: Callable[[Ctx], tuple[Sequence[BaseModel], str | None]], model: type[BaseModel]
+    ) -> Response:
         """Run a listing; its next page goes in a `Link` header and in `next_cursor`."""
         items, next_cursor = self.read(fn)
-        body = model(items=items, next_cursor=next_cursor)  # type: ignore[call-arg]
+        body = model(items=items, next_cursor=next_cursor)
         headers = {}
         if next_cursor is not None:
             params = dict(self.request.query_params)
@@ -105,7 +107,11 @@ class Unit:
     ) -> Response:
         """Run a state change; with an `Idempotency-Key` the first response is kept and replayed."""
         request_hash = digest_hex(
-            self.request.method.encode() + b" " + self.request.url.path.encode() + b"\n" + self.request.state.body
+            self.request.method.encode()
+            + b" "
+            + self.request.url.path.encode()
+            + b"\n"
+            + self.request.state.body
         )
         try:
             with session_scope(self.factory) as session:
@@ -118,7 +124,9 @@ class Unit:
                 body = result.model_dump_json()
                 where = location(result) if location is not None else None
                 if key is not None:
-                    idempotency.remember(ctx, key, request_hash, idempotency.StoredResponse(status_code, body, where))
+                    idempotency.remember(
+                        ctx, key, request_hash, idempotency.StoredResponse(status_code, body, where)
+                    )
         except IntegrityError:
             # A concurrent request with the same key won the race: answer with what it kept.
             if key is None:

@@ -33,12 +33,19 @@ def health(request: Request, factory: FactoryDep) -> Health:
     """The store answers and the outbox backlog; no signature needed."""
     with session_scope(factory) as session:
         session.execute(text("SELECT 1"))
-        counts = dict(
-            session.execute(select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)).tuples().all()
-        )
+        counts: dict[str, int] = {
+            status: n
+            for status, n in session.execute(
+                select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)
+            )
+        }
     waiting = sum(counts.get(s, 0) for s in ("pending", "signed", "sent"))
-    return Health(status="ok", database=factory.kw["bind"].dialect.name, outbox_waiting=waiting,
-                  outbox_failed=counts.get("failed", 0))
+    return Health(
+        status="ok",
+        database=factory.kw["bind"].dialect.name,
+        outbox_waiting=waiting,
+        outbox_failed=counts.get("failed", 0),
+    )
 
 
 class OutboxRow(BaseModel):
@@ -69,8 +76,15 @@ def _outbox(ctx: Ctx, status: str | None, limit: int) -> list[OutboxRow]:
     if status is not None:
         stmt = stmt.where(OutboxEntry.status == status)
     return [
-        OutboxRow(id=r.id, kind=r.kind, status=r.status, attempts=r.attempts, tx_hash=r.tx_hash,
-                  block_number=r.block_number, last_error=r.last_error)
+        OutboxRow(
+            id=r.id,
+            kind=r.kind,
+            status=r.status,
+            attempts=r.attempts,
+            tx_hash=r.tx_hash,
+            block_number=r.block_number,
+            last_error=r.last_error,
+        )
         for r in ctx.session.scalars(stmt)
     ]
 
@@ -78,11 +92,20 @@ def _outbox(ctx: Ctx, status: str | None, limit: int) -> list[OutboxRow]:
 def _discrepancies(ctx: Ctx) -> list[Discrepancy]:
     require_role(ctx, Role.ADMIN, Role.AUDITOR)
     rows = ctx.session.scalars(select(ChainDiscrepancy).where(ChainDiscrepancy.resolved_at.is_(None)))
-    return [Discrepancy(id=d.id, subject=d.subject, field=d.field, store_value=d.store_value,
-                        chain_value=d.chain_value) for d in rows]
+    return [
+        Discrepancy(
+            id=d.id, subject=d.subject, field=d.field, store_value=d.store_value, chain_value=d.chain_value
+        )
+        for d in rows
+    ]
 
 
-@router.get("/outbox", response_model=list[OutboxRow], responses=PROBLEM_RESPONSES, summary="Chain writes (ADMIN, AUDITOR)")
+@router.get(
+    "/outbox",
+    response_model=list[OutboxRow],
+    responses=PROBLEM_RESPONSES,
+    summary="Chain writes (ADMIN, AUDITOR)",
+)
 def outbox(
     unit: UnitDep,
     status: Annotated[str | None, Query(pattern="^(pending|signed|sent|anchored|failed)$")] = None,
@@ -93,7 +116,9 @@ def outbox(
 
 
 @router.get(
-    "/chain/discrepancies", response_model=list[Discrepancy], responses=PROBLEM_RESPONSES,
+    "/chain/discrepancies",
+    response_model=list[Discrepancy],
+    responses=PROBLEM_RESPONSES,
     summary="Chain/store disagreements (ADMIN, AUDITOR)",
 )
 def discrepancies(unit: UnitDep) -> Any:

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from exchange_api.schemas.common import HEX32, AnchorPublic, Strict
 
-
 Digest = Annotated[str, Field(pattern=r"^0x[0-9a-f]{64}$")]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -104,7 +105,8 @@ def _visible(ctx: Ctx, app_id: str) -> Application:
     app = ctx.session.get(Application, app_id)
     # An application the caller is no party to does not exist for it: the same 404 as a missing one.
     if app is None or (
-        ctx.actor.role not in OVERSEERS and ctx.actor.org_id not in {app.applicant_org_id, app.provider_org_id}
+        ctx.actor.role not in OVERSEERS
+        and ctx.actor.org_id not in {app.applicant_org_id, app.provider_org_id}
     ):
         raise NotFound(f"no application {app_id!r}")
     return app
@@ -185,7 +187,9 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
     if resource is None:
         raise NotFound(f"no catalogue entry {data.resource_code!r}")
     if resource.status == "withdrawn":
-        raise InvalidTransition(f"{resource.code} was withdrawn; it takes no applications", code="catalog.withdrawn")
+        raise InvalidTransition(
+            f"{resource.code} was withdrawn; it takes no applications", code="catalog.withdrawn"
+        )
     if resource.provider_org_id == ctx.actor.org_id:
         raise InvalidInput(
             "a provider does not apply for its own resource",
@@ -203,8 +207,9 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
     if len(set(data.templates)) != len(data.templates):
         errors.append(FieldError("/templates", "template digests must not repeat"))
     if errors:
-        raise InvalidInput("the application names what the resource does not have", errors=errors,
-                           code="application.invalid")
+        raise InvalidInput(
+            "the application names what the resource does not have", errors=errors, code="application.invalid"
+        )
     now = ctx.now()
     settings = ctx.settings
     app = Application(
@@ -250,7 +255,9 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
     else:
         expires = now + dt.timedelta(days=data.duration_days)
         policy_hash = record_hash(
-            odrl.request_policy(resource.code, version.version, applicant.uscc, data.purpose, app.templates, expires)
+            odrl.request_policy(
+                resource.code, version.version, applicant.uscc, data.purpose, app.templates, expires
+            )
         )
     entry = enqueue(
         ctx,
@@ -272,13 +279,31 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
         app.decided_at = now
         app.reason = "unconditional share: granted at once"
         grant.anchor_outbox_id = entry.id
-        record_event(ctx, "application.granted", "system", subject, {"grant_id": grant.id, "agreement_hash": grant.agreement_hash})
+        record_event(
+            ctx,
+            "application.granted",
+            "system",
+            subject,
+            {"grant_id": grant.id, "agreement_hash": grant.agreement_hash},
+        )
     else:
-        published = resource.release_date is not None and resource.release_date <= now.astimezone(LOCAL).date()
-        answer_days = settings.answer_working_days_published if published else settings.answer_working_days_unpublished
-        app.review_due = add_working_days(now, settings.review_working_days, settings.holidays, settings.workdays)
+        published = (
+            resource.release_date is not None and resource.release_date <= now.astimezone(LOCAL).date()
+        )
+        answer_days = (
+            settings.answer_working_days_published if published else settings.answer_working_days_unpublished
+        )
+        app.review_due = add_working_days(
+            now, settings.review_working_days, settings.holidays, settings.workdays
+        )
         app.answer_due = add_working_days(now, answer_days, settings.holidays, settings.workdays)
-        record_event(ctx, "application.submitted", ctx.actor.org_id, subject, {"code": resource.code, "answer_due": app.answer_due.isoformat()})
+        record_event(
+            ctx,
+            "application.submitted",
+            ctx.actor.org_id,
+            subject,
+            {"code": resource.code, "answer_due": app.answer_due.isoformat()},
+        )
     session.flush()
     return application_public(session, app, now)
 
@@ -286,7 +311,9 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
 def _as_provider(ctx: Ctx, app_id: str) -> Application:
     app = _visible(ctx, app_id)
     if app.provider_org_id != ctx.actor.org_id:
-        raise Forbidden("only the provider of the resource answers an application", code="application.not_provider")
+        raise Forbidden(
+            "only the provider of the resource answers an application", code="application.not_provider"
+        )
     return app
 
 
@@ -315,13 +342,17 @@ def approve(ctx: Ctx, app_id: str, data: ApplicationApprove) -> ApplicationPubli
     if expires_at <= now:
         errors.append(FieldError("/expires_at", "the expiry must be in the future"))
     elif expires_at > latest:
-        errors.append(FieldError("/expires_at", f"the expiry may not pass the requested term ({latest.isoformat()})"))
+        errors.append(
+            FieldError("/expires_at", f"the expiry may not pass the requested term ({latest.isoformat()})")
+        )
     templates = sorted(data.templates) if data.templates is not None else list(app.templates)
     extra = sorted(set(templates) - set(app.templates))
     if extra:
         errors.append(FieldError("/templates", f"not requested by the applicant: {', '.join(extra)}"))
     if errors:
-        raise InvalidInput("the approval does not fit the application", errors=errors, code="application.invalid_approval")
+        raise InvalidInput(
+            "the approval does not fit the application", errors=errors, code="application.invalid_approval"
+        )
     resource = ctx.session.get(Resource, app.resource_id)
     assert resource is not None
     budget = format(data.privacy_budget.normalize(), "f")
@@ -353,7 +384,10 @@ def approve(ctx: Ctx, app_id: str, data: ApplicationApprove) -> ApplicationPubli
     app.decision_outbox_id = entry.id
     app.decided_at = now
     record_event(
-        ctx, "application.approved", ctx.actor.org_id, f"application:{app.id}",
+        ctx,
+        "application.approved",
+        ctx.actor.org_id,
+        f"application:{app.id}",
         {"grant_id": grant.id, "agreement_hash": grant.agreement_hash},
     )
     ctx.session.flush()
@@ -365,7 +399,10 @@ def reject(ctx: Ctx, app_id: str, reason: str) -> ApplicationPublic:
     app = _as_provider(ctx, app_id)
     _move(app, S.REJECTED)
     entry = enqueue(
-        ctx, "grants.reject", ctx.actor.org_id, {"application_id": app.id, "reason_hash": _reason_hash(reason)},
+        ctx,
+        "grants.reject",
+        ctx.actor.org_id,
+        {"application_id": app.id, "reason_hash": _reason_hash(reason)},
         depends_on=_apply_row(ctx.session, app),
     )
     app.decision_outbox_id = entry.id
@@ -382,11 +419,19 @@ def withdraw(ctx: Ctx, app_id: str, reason: str | None) -> ApplicationPublic:
     if app.applicant_org_id != ctx.actor.org_id:
         raise Forbidden("only the applicant withdraws an application", code="application.not_applicant")
     _move(app, S.WITHDRAWN)
-    entry = enqueue(ctx, "grants.withdraw", ctx.actor.org_id, {"application_id": app.id}, depends_on=_apply_row(ctx.session, app))
+    entry = enqueue(
+        ctx,
+        "grants.withdraw",
+        ctx.actor.org_id,
+        {"application_id": app.id},
+        depends_on=_apply_row(ctx.session, app),
+    )
     app.decision_outbox_id = entry.id
     app.decided_at = ctx.now()
     app.reason = reason or "withdrawn by the applicant"
-    record_event(ctx, "application.withdrawn", ctx.actor.org_id, f"application:{app.id}", {"reason": app.reason})
+    record_event(
+        ctx, "application.withdrawn", ctx.actor.org_id, f"application:{app.id}", {"reason": app.reason}
+    )
     ctx.session.flush()
     return application_public(ctx.session, app, ctx.now())
 
@@ -407,7 +452,7 @@ def list_applications(
     limit: int,
 ) -> tuple[list[ApplicationPublic], str | None]:
     """Applications the caller is a party to (all for the bureau and auditors), newest first."""
-    stmt: Select[tuple[Application]] = select(Application)
+    stmt: Select[Application] = select(Application)
     me = ctx.actor.org_id
     if as_party == "applicant":
         stmt = stmt.where(Application.applicant_org_id == me)
@@ -425,7 +470,9 @@ def list_applications(
         )
         stmt = stmt.where(late if overdue else ~late)
     if resource_code is not None:
-        stmt = stmt.join(Resource, Resource.id == Application.resource_id).where(Resource.code == resource_code)
+        stmt = stmt.join(Resource, Resource.id == Application.resource_id).where(
+            Resource.code == resource_code
+        )
     after = decode_cursor("application", cursor)
     if after is not None:
         stmt = stmt.where(Application.id < after)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from exchange_api._crypto import record_hash
@@ -22,9 +22,9 @@ from exchange_api.schemas.catalog import (
 )
 from exchange_api.schemas.orgs import Role
 from exchange_api.services.anchors import anchor_view, enqueue
+from exchange_api.services.catalog_rules import check_entry
 from exchange_api.services.context import Ctx
 from exchange_api.services.events import record_event
-from exchange_api.services.catalog_rules import check_entry
 from exchange_api.services.orgs import org_id_hash, require_role
 from exchange_api.services.pagination import decode_int_cursor, encode_cursor
 from exchange_api.services.search_terms import query_terms, text_terms
@@ -57,7 +57,9 @@ class SearchFilters:
     status: str | None = "active"
 
 
-def metadata_document(code: str, version: int, provider: Organization, fields: ResourceFields) -> dict[str, Any]:
+def metadata_document(
+    code: str, version: int, provider: Organization, fields: ResourceFields
+) -> dict[str, Any]:
     """The canonical record of one version: what its metadata hash is taken over."""
     return {
         "kind": ENTRY_KIND,
@@ -79,9 +81,7 @@ def _index_terms(session: Session, resource: Resource, fields: ResourceFields) -
     session.execute(delete(SearchTerm).where(SearchTerm.resource_id == resource.id))
     terms = text_terms(fields.name, fields.summary, resource.code, *(i.name for i in fields.items))
     if terms:
-        session.execute(
-            SearchTerm.__table__.insert(), [{"term": t, "resource_id": resource.id} for t in sorted(terms)]
-        )
+        session.execute(insert(SearchTerm), [{"term": t, "resource_id": resource.id} for t in sorted(terms)])
 
 
 def _mirror(resource: Resource, fields: ResourceFields) -> None:
@@ -94,7 +94,9 @@ def _mirror(resource: Resource, fields: ResourceFields) -> None:
     resource.release_date = fields.release_date
 
 
-def _chain_payload(code: str, provider: Organization, doc: dict[str, Any], fields: ResourceFields) -> dict[str, Any]:
+def _chain_payload(
+    code: str, provider: Organization, doc: dict[str, Any], fields: ResourceFields
+) -> dict[str, Any]:
     return {
         "code": code,
         "provider_org_id_hash": org_id_hash(provider.uscc),
@@ -121,7 +123,12 @@ def register(ctx: Ctx, data: ResourceCreate) -> ResourcePublic:
     provider = _provider(ctx)
     now = ctx.now()
     resource = Resource(
-        code=data.code, provider_org_id=provider.id, status="active", current_version=1, created_at=now, updated_at=now
+        code=data.code,
+        provider_org_id=provider.id,
+        status="active",
+        current_version=1,
+        created_at=now,
+        updated_at=now,
     )
     _mirror(resource, data)
     session.add(resource)
@@ -142,7 +149,11 @@ def register(ctx: Ctx, data: ResourceCreate) -> ResourcePublic:
     session.add(version)
     _index_terms(session, resource, fields)
     record_event(
-        ctx, "catalog.registered", provider.id, f"resource:{data.code}", {"code": data.code, "metadata_hash": version.metadata_hash}
+        ctx,
+        "catalog.registered",
+        provider.id,
+        f"resource:{data.code}",
+        {"code": data.code, "metadata_hash": version.metadata_hash},
     )
     session.flush()
     return _public(session, [resource])[0]
@@ -162,7 +173,9 @@ def _own(ctx: Ctx, code: str) -> Resource:
     if resource.provider_org_id != ctx.actor.org_id:
         raise Forbidden(f"only the provider of {code} may change it", code="catalog.not_provider")
     if resource.status == "withdrawn":
-        raise InvalidTransition(f"{code} was withdrawn; a withdrawn entry does not change", code="catalog.withdrawn")
+        raise InvalidTransition(
+            f"{code} was withdrawn; a withdrawn entry does not change", code="catalog.withdrawn"
+        )
     return resource
 
 
@@ -187,7 +200,9 @@ def publish_version(ctx: Ctx, code: str, data: ResourceVersionCreate) -> Resourc
     doc = metadata_document(code, number, provider, data)
     payload = _chain_payload(code, provider, doc, data)
     payload["previous_metadata_hash"] = previous.metadata_hash
-    previous_anchor = session.get(OutboxEntry, previous.anchor_outbox_id) if previous.anchor_outbox_id else None
+    previous_anchor = (
+        session.get(OutboxEntry, previous.anchor_outbox_id) if previous.anchor_outbox_id else None
+    )
     entry = enqueue(ctx, "catalog.publish_version", provider.id, payload, depends_on=previous_anchor)
     now = ctx.now()
     session.add(
@@ -210,7 +225,12 @@ def publish_version(ctx: Ctx, code: str, data: ResourceVersionCreate) -> Resourc
         "catalog.version_published",
         provider.id,
         f"resource:{code}",
-        {"code": code, "resource_version": number, "metadata_hash": payload["metadata_hash"], "previous_hash": previous.metadata_hash},
+        {
+            "code": code,
+            "resource_version": number,
+            "metadata_hash": payload["metadata_hash"],
+            "previous_hash": previous.metadata_hash,
+        },
     )
     session.flush()
     return _public(session, [resource])[0]
@@ -246,10 +266,16 @@ def withdraw(ctx: Ctx, code: str, reason: str) -> ResourcePublic:
             .values(state="cancelled", decided_at=now, reason=f"resource withdrawn: {reason}")
         )
     record_event(
-        ctx, "catalog.withdrawn", resource.provider_org_id, f"resource:{code}", {"code": code, "reason": reason, "cancelled": list(cancelled)}
+        ctx,
+        "catalog.withdrawn",
+        resource.provider_org_id,
+        f"resource:{code}",
+        {"code": code, "reason": reason, "cancelled": list(cancelled)},
     )
     for app_id in cancelled:
-        record_event(ctx, "application.cancelled", "system", f"application:{app_id}", {"reason": "resource withdrawn"})
+        record_event(
+            ctx, "application.cancelled", "system", f"application:{app_id}", {"reason": "resource withdrawn"}
+        )
     session.flush()
     return _public(session, [resource])[0]
 
@@ -263,7 +289,9 @@ def list_versions(ctx: Ctx, code: str) -> list[VersionPublic]:
     """Every version of `code`, oldest first, with hashes and anchors."""
     resource = _load(ctx, code)
     versions = ctx.session.scalars(
-        select(ResourceVersion).where(ResourceVersion.resource_id == resource.id).order_by(ResourceVersion.version)
+        select(ResourceVersion)
+        .where(ResourceVersion.resource_id == resource.id)
+        .order_by(ResourceVersion.version)
     ).all()
     return [_version_public(ctx.session, v) for v in versions]
 
@@ -272,7 +300,9 @@ def get_version(ctx: Ctx, code: str, number: int) -> dict[str, Any]:
     """The canonical metadata record of version `number` of `code` (hash it to check the anchor)."""
     resource = _load(ctx, code)
     version = ctx.session.scalar(
-        select(ResourceVersion).where(ResourceVersion.resource_id == resource.id, ResourceVersion.version == number)
+        select(ResourceVersion).where(
+            ResourceVersion.resource_id == resource.id, ResourceVersion.version == number
+        )
     )
     if version is None:
         raise NotFound(f"{code} has no version {number}")
@@ -303,7 +333,9 @@ def _public(session: Session, resources: Sequence[Resource]) -> list[ResourcePub
     }
     orgs = {
         o.id: o
-        for o in session.scalars(select(Organization).where(Organization.id.in_({r.provider_org_id for r in resources})))
+        for o in session.scalars(
+            select(Organization).where(Organization.id.in_({r.provider_org_id for r in resources}))
+        )
     }
     anchors = {
         e.id: e

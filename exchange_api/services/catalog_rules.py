@@ -32,7 +32,9 @@ def check_entry(fields: ResourceFields, code: str) -> None:
     prefix = code.split("/", 1)[0]
     if prefix != fields.classification.code():
         errors.append(
-            FieldError("/code", f"the code's classification part {prefix!r} must be {fields.classification.code()!r}")
+            FieldError(
+                "/code", f"the code's classification part {prefix!r} must be {fields.classification.code()!r}"
+            )
         )
     names = [item.name for item in fields.items]
     for index, name in enumerate(names):

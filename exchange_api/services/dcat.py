@@ -104,7 +104,10 @@ def dataset(r: ResourcePublic) -> dict[str, Any]:
     if r.related_codes:
         ds["dct:relation"] = [{"@id": odrl.target(code)} for code in r.related_codes]
     if r.status == "withdrawn":
-        ds["tdex:withdrawn"] = {"@value": (r.withdrawn_at.isoformat() if r.withdrawn_at else ""), "@type": "xsd:dateTime"}
+        ds["tdex:withdrawn"] = {
+            "@value": (r.withdrawn_at.isoformat() if r.withdrawn_at else ""),
+            "@type": "xsd:dateTime",
+        }
     return ds
 
 
@@ -117,7 +120,10 @@ def export(ctx: Ctx, cursor: str | None, limit: int) -> tuple[dict[str, Any], st
         "@type": "dcat:Catalog",
         "dct:title": _zh(ctx.settings.bureau_name or "政务信息资源目录"),
         "dct:description": _zh("政务信息资源目录（DCAT 3），共享条件以 ODRL 要约表示"),
-        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": _zh(ctx.settings.bureau_name or "大数据局")},
+        "dct:publisher": {
+            "@type": "foaf:Organization",
+            "foaf:name": _zh(ctx.settings.bureau_name or "大数据局"),
+        },
         "dcat:dataset": [dataset(r) for r in page],
     }
     return doc, next_cursor

@@ -68,7 +68,8 @@ def _visible(ctx: Ctx, grant_id: str) -> Grant:
     grant = ctx.session.get(Grant, grant_id)
     # A grant the caller is no party to does not exist for it: the same 404 as a missing one.
     if grant is None or (
-        ctx.actor.role not in OVERSEERS and ctx.actor.org_id not in {grant.grantee_org_id, grant.provider_org_id}
+        ctx.actor.role not in OVERSEERS
+        and ctx.actor.org_id not in {grant.grantee_org_id, grant.provider_org_id}
     ):
         raise NotFound(f"no grant {grant_id!r}")
     return grant
@@ -92,7 +93,7 @@ def list_grants(
     ctx: Ctx, *, as_party: str | None, cursor: str | None, limit: int
 ) -> tuple[list[GrantPublic], str | None]:
     """The grants the caller is a party to (all of them for the bureau and auditors), newest first."""
-    stmt: Select[tuple[Grant]] = select(Grant)
+    stmt: Select[Grant] = select(Grant)
     me = ctx.actor.org_id
     if as_party == "grantee":
         stmt = stmt.where(Grant.grantee_org_id == me)
@@ -126,13 +127,18 @@ def revoke(ctx: Ctx, grant_id: str, reason: str) -> GrantPublic:
         ctx,
         "grants.revoke",
         ctx.actor.org_id,
-        {"grant_id": grant.id, "reason_hash": record_hash({"kind": "tdex.reason", "version": 1, "reason": reason})},
+        {
+            "grant_id": grant.id,
+            "reason_hash": record_hash({"kind": "tdex.reason", "version": 1, "reason": reason}),
+        },
         depends_on=depends,
     )
     grant.state = "revoked"
     grant.revoked_at = now
     grant.revoke_reason = reason
     grant.revoke_outbox_id = entry.id
-    record_event(ctx, "grant.revoked", ctx.actor.org_id, f"grant:{grant.id}", {"grant_id": grant.id, "reason": reason})
+    record_event(
+        ctx, "grant.revoked", ctx.actor.org_id, f"grant:{grant.id}", {"grant_id": grant.id, "reason": reason}
+    )
     ctx.session.flush()
     return grant_public(ctx.session, grant, now)

@@ -61,7 +61,11 @@ def request_policy(
                 "constraint": [
                     {"leftOperand": "purpose", "operator": "eq", "rightOperand": purpose},
                     {"leftOperand": "dateTime", "operator": "lteq", "rightOperand": expiry.isoformat()},
-                    {"leftOperand": "tdex:template", "operator": "isAnyOf", "rightOperand": sorted(templates)},
+                    {
+                        "leftOperand": "tdex:template",
+                        "operator": "isAnyOf",
+                        "rightOperand": sorted(templates),
+                    },
                 ],
             }
         ],
@@ -99,7 +103,11 @@ def agreement(
                     {"leftOperand": "dateTime", "operator": "lteq", "rightOperand": expires_at.isoformat()},
                     {"leftOperand": "count", "operator": "lteq", "rightOperand": max_uses},
                     {"leftOperand": "tdex:privacyBudget", "operator": "lteq", "rightOperand": privacy_budget},
-                    {"leftOperand": "tdex:template", "operator": "isAnyOf", "rightOperand": sorted(templates)},
+                    {
+                        "leftOperand": "tdex:template",
+                        "operator": "isAnyOf",
+                        "rightOperand": sorted(templates),
+                    },
                 ],
             }
         ],

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from exchange_api._crypto import record_hash
 from exchange_api._uscc import validate_uscc
-from exchange_api.errors import DuplicateOrganization, FieldError, Forbidden, InvalidInput, InvalidUSCC, NotFound
+from exchange_api.errors import (
+    DuplicateOrganization,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    InvalidUSCC,
+    NotFound,
+)
 from exchange_api.models import Organization, OrgKey
 from exchange_api.schemas.orgs import KeyPublic, OrgCreate, OrgPublic, Role
 from exchange_api.services.anchors import anchor_view, enqueue
@@ -148,7 +155,9 @@ def bootstrap_bureau(ctx: Ctx, data: OrgCreate) -> Organization:
         return existing
     check_uscc(data.uscc, data.uscc_override_reason, approved_by="bootstrap")
     org = _insert(ctx, data, admitted_by=None)
-    record_event(ctx, "org.bootstrapped", SYSTEM.org_id, f"org:{org.id}", {"org_id": org.id, "uscc": org.uscc})
+    record_event(
+        ctx, "org.bootstrapped", SYSTEM.org_id, f"org:{org.id}", {"org_id": org.id, "uscc": org.uscc}
+    )
     return org
 
 

@@ -219,7 +219,7 @@ def sqlite_world(tmp_path: Any) -> Iterator[World]:
 
 def entry(code: str = "301001/000001", **changes: Any) -> dict[str, Any]:
     """A valid catalogue entry with `changes` applied."""
-    classification_code = code.split("/")[0]
+    classification_code = code.split("/")[0] + "000000"
     base: dict[str, Any] = {
         "code": code,
         "classification": {
