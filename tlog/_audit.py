@@ -49,7 +49,8 @@ class FullCheckReport:
     given. ``contradicted`` lists every checkpoint the recomputed tree disagrees with, by size.
     Roots alone cannot say which leaf changed, only that the first altered leaf lies in
     ``bad_index_range`` (half-open): after the largest checkpoint that still matches and before
-    the first one contradicted.
+    the first one contradicted. An empty range means the log matches another checkpoint of that
+    same size: the checkpoints themselves disagree, which is a split view rather than tampering.
     """
 
     size: int
@@ -113,6 +114,8 @@ def full_check(
         computed[0] = EMPTY_ROOT
         next_wanted = 1
 
+    if chunk_bits < 0:
+        raise ValueError("chunk_bits cannot be negative")
     chunk_size = 1 << chunk_bits
     stack: list[tuple[int, bytes]] = []  # perfect subtrees covering [0, done), biggest first
     done = 0
@@ -153,14 +156,17 @@ def full_check(
     )
 
     contradicted: list[Contradiction] = []
-    last_good = 0
+    matched: list[int] = []
     for head in heads:
         got = computed.get(head.size)
         if got is None or not hmac.compare_digest(got, bytes(head.root)):
             contradicted.append(Contradiction(head.size, bytes(head.root), got))
-        elif not contradicted:
-            last_good = head.size
-    bad_range = (last_good, contradicted[0].size) if contradicted else None
+        else:
+            matched.append(head.size)
+    bad_range = None
+    if contradicted:
+        first = contradicted[0].size
+        bad_range = (max((size for size in matched if size <= first), default=0), first)
     return FullCheckReport(
         size=done,
         root=root,

@@ -240,7 +240,9 @@ class CheckpointContradictedError(TlogError):
     def __init__(self, size: int, first_bad_from: int) -> None:
         self.size = size
         self.first_bad_from = first_bad_from
-        super().__init__(
-            f"stored log contradicts the checkpoint of size {size}; "
+        where = (
             f"the first altered entry is at an index in [{first_bad_from}, {size})"
+            if first_bad_from < size
+            else "another checkpoint of that size matches, so the checkpoints disagree"
         )
+        super().__init__(f"stored log contradicts the checkpoint of size {size}; {where}")

@@ -114,6 +114,15 @@ def test_checkpoint_order_does_not_matter_and_inputs_may_stream() -> None:
     assert report.ok and report.checkpoints_checked == len(HEADS)
 
 
+@pytest.mark.parametrize("order", [1, -1])
+def test_conflicting_checkpoints_of_one_size_point_at_the_checkpoints(order: int) -> None:
+    """Two checkpoints of one size, one matching the log, give an empty bad-index range."""
+    forged = tlog.TreeHead(512, tlog.leaf_hash(b"forged root"))
+    report = tlog.full_check(HASHES, [*HEADS, forged][::order])
+    assert report.contradicted == (tlog.Contradiction(512, forged.root, HEADS[4].root),)
+    assert report.bad_index_range == (512, 512)
+
+
 def test_negative_checkpoint_size_is_refused() -> None:
     """A checkpoint with a negative size is not a checkpoint."""
     with pytest.raises(tlog.SizeOutOfRangeError) as info:
