@@ -66,7 +66,7 @@ def test_approval_issues_a_grant_usable_only_once_anchored(world: World, conditi
     world.relay.drain()
     usable = world["bank"].client.call("GET", f"/grants/{grant['id']}/usable")
     assert usable["status"] == "active" and usable["anchor"]["status"] == "anchored"
-    approve_tx = [e for e in world.chain.effects if e["kind"] == "grants.approve"][0]
+    approve_tx = next(e for e in world.chain.effects if e["kind"] == "grants.approve")
     assert approve_tx["payload"]["agreement_hash"] == grant["agreement_hash"]
     assert approve_tx["inputs"]["chain_application_id"] == 1
 
@@ -98,7 +98,7 @@ def test_unconditional_is_granted_at_once(world: World) -> None:
 
 
 def test_not_shareable_is_refused_with_its_basis(world: World) -> None:
-    """A not-shareable resource is refused at once with the catalogue's stated basis; nothing goes on chain."""
+    """A not-shareable resource is refused at once with its stated basis; nothing goes on chain."""
     world["dept_b"].client.register(
         entry(
             "201002/000002",
@@ -136,7 +136,7 @@ def test_application_validation(world: World, conditional: dict[str, Any]) -> No
 
 
 def test_cross_org_access_is_refused_without_leaks(world: World, conditional: dict[str, Any]) -> None:
-    """Other enterprises and departments see neither the application nor its grant (404, like a missing one)."""
+    """Outsiders see neither the application nor its grant: 404, as for a missing one."""
     app_id = conditional["id"]
     for outsider in ("logistics", "dept_b"):
         client = world[outsider].client

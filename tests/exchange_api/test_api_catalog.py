@@ -113,7 +113,7 @@ def test_versions_chain_their_hashes(world: World) -> None:
     world.relay.drain()
     kinds = [e["kind"] for e in world.chain.effects if e["payload"].get("code") == "301001/000001"]
     assert kinds == ["catalog.register", "catalog.publish_version"]
-    published = [e for e in world.chain.effects if e["kind"] == "catalog.publish_version"][0]
+    published = next(e for e in world.chain.effects if e["kind"] == "catalog.publish_version")
     assert published["inputs"]["version_hash"].startswith("0x")  # the previous version's chain hash
 
 
