@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.bench",
     "tdex.commands.keys",
     "tdex.commands.ident",
+    "tdex.commands.serve",
 )
 
 app = typer.Typer(

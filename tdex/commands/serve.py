@@ -1,0 +1,44 @@
+"""`tdex serve`: run the exchange service (migrations run at start; settings from the environment)."""
+
+from __future__ import annotations
+
+import typer
+
+NAME = "serve"
+app = typer.Typer(help="Run the exchange HTTP service.", invoke_without_command=True)
+
+
+@app.callback(invoke_without_command=True)
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Start the exchange on HOST:PORT with the settings from the environment.
+
+    DATABASE_URL (default sqlite:///./var/exchange.db), TDEX_MODE (development|production),
+    TDEX_SECRET_KEY (required outside development), TDEX_CHAIN_URL (the relay's chain; without it
+    chain writes wait in the outbox as "pending anchor"), TDEX_BUREAU_USCC / TDEX_BUREAU_PUBLIC_KEY
+    (the bureau's ADMIN organisation, created at first start).
+    """
+    import uvicorn
+
+    from exchange_api.app import create_app
+    from exchange_api.core.config import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        typer.echo(f"refusing to start: {error}", err=True)
+        raise typer.Exit(2) from None
+    writer = None
+    if settings.chain_url:
+        from exchange_api.ledger_writer import connect_writer
+
+        writer = connect_writer(settings)
+    elif not settings.is_development:
+        typer.echo("refusing to start: TDEX_CHAIN_URL is required outside development", err=True)
+        raise typer.Exit(2)
+    else:
+        typer.echo("no TDEX_CHAIN_URL: chain writes wait in the outbox as pending anchors", err=True)
+    uvicorn.run(create_app(settings, writer=writer), host=host, port=port, log_level=log_level)
