@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from keys import _sm2
-from keys._aead import NONCE_LEN, aead_decrypt, aead_encrypt, aead_key_len
+from keys._aead import NONCE_LEN, TAG_LEN, aead_decrypt, aead_encrypt, aead_encrypt_into, aead_key_len
 from keys._encoding import multibase_decode, multibase_encode
 from keys._hashes import digest
 from keys._suite import Suite
@@ -308,10 +308,13 @@ def _encrypt(kind: int, recipient: PublicEncryptionKey, plaintext: bytes, aad: b
     wrapped = recipient._wrap(content_key, head)
     nonce = os.urandom(NONCE_LEN)
     header = head + struct.pack(">H", len(wrapped)) + wrapped + nonce
-    return header + aead_encrypt(suite, content_key, nonce, plaintext, header + aad)
+    out = bytearray(len(header) + len(plaintext) + TAG_LEN)
+    out[: len(header)] = header
+    aead_encrypt_into(suite, content_key, nonce, plaintext, header + aad, memoryview(out)[len(header) :])
+    return bytes(out)
 
 
-def _parse(kind: int, blob: bytes) -> tuple[Suite, bytes, bytes, bytes, bytes, bytes]:
+def _parse(kind: int, blob: bytes) -> tuple[Suite, bytes, bytes, bytes, bytes, memoryview]:
     """Split a blob into (suite, fingerprint, fixed head, wrapped key, header, ciphertext)."""
     if len(blob) < _FIXED.size:
         raise DecryptionFailed()
@@ -329,7 +332,7 @@ def _parse(kind: int, blob: bytes) -> tuple[Suite, bytes, bytes, bytes, bytes, b
         head,
         blob[_FIXED.size : end_wrapped],
         blob[:end_header],
-        blob[end_header:],
+        memoryview(blob)[end_header:],  # a view: large objects are not copied before decryption
     )
 
 
