@@ -407,7 +407,8 @@ class FederatedCoordinator:
         return mean, scale
 
     def train(self, plan: TrainingPlan) -> FederatedModel:
-        """Run the plan: a moments round, then `plan.rounds` FedAvg rounds."""
+        """Run the plan: a moments round, then `plan.rounds` FedAvg rounds (round ids are fresh per run)."""
+        self.training_id = uuid.uuid4().hex
         d = len(plan.features)
         mean, scale = self.standardisation(plan)
         w = np.zeros(d + 1)
