@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from tlog._hashing import EMPTY_ROOT, fold, pair_up
+from tlog._hashing import EMPTY_ROOT, fold, node_sha256, pair_up
 from tlog.errors import CheckpointContradictedError, EntryMismatchError, SizeOutOfRangeError
 
 
@@ -144,7 +144,7 @@ def full_check(
             break
         node, level = levels[chunk_bits][0], chunk_bits
         while stack and stack[-1][0] == level:
-            node = hashlib.sha256(b"\x01" + stack.pop()[1] + node).digest()
+            node = node_sha256(b"\x01" + stack.pop()[1] + node).digest()
             level += 1
         stack.append((level, node))
         done = end

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tlog.errors import InvalidHashError
 
@@ -16,6 +17,35 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 _sha256 = hashlib.sha256
 
 
+def _pick_node_sha256() -> Callable[[bytes], Any]:
+    """Return the fastest SHA-256 for the 65-byte messages of interior nodes.
+
+    CPython's built-in SHA-256 (``_sha2`` from 3.12, ``_sha256`` before) skips OpenSSL's per-call
+    context setup and is about a quarter faster on messages this small, which is what proofs and
+    full checks spend their time on; OpenSSL stays faster for long messages, so leaf hashes
+    (arbitrary entries) keep using :mod:`hashlib`. The built-in is checked against hashlib on
+    import and only used when present and agreeing.
+    """
+    candidates: list[Callable[[bytes], Any]] = []
+    for module_name in ("_sha2", "_sha256"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        candidate = getattr(module, "sha256", None)
+        if callable(candidate):
+            candidates.append(candidate)
+    probe = b"\x01" + bytes(range(64))
+    for candidate in candidates:
+        if candidate(probe).digest() == _sha256(probe).digest():
+            return candidate
+    return _sha256
+
+
+node_sha256 = _pick_node_sha256()
+"""SHA-256 constructor used for interior-node messages (``0x01 || left || right``)."""
+
+
 def leaf_hash(data: bytes) -> bytes:
     """Return the RFC 6962 leaf hash ``SHA-256(0x00 || data)``."""
     return _sha256(b"\x00" + data).digest()
@@ -23,7 +53,7 @@ def leaf_hash(data: bytes) -> bytes:
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 6962 interior node hash ``SHA-256(0x01 || left || right)``."""
-    return _sha256(b"\x01" + left + right).digest()
+    return node_sha256(b"\x01" + left + right).digest()
 
 
 def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -47,7 +77,7 @@ def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
 
 def pair_up(nodes: Sequence[bytes]) -> list[bytes]:
     """Return the parents of complete pairs of ``nodes``; an unpaired last node is dropped."""
-    sha = _sha256
+    sha = node_sha256
     return [sha(b"\x01" + a + b).digest() for a, b in zip(nodes[0::2], nodes[1::2], strict=False)]
 
 
@@ -57,7 +87,7 @@ def fold(nodes: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     root = nodes[-1]
     for node in reversed(nodes[:-1]):
-        root = _sha256(b"\x01" + node + root).digest()
+        root = node_sha256(b"\x01" + node + root).digest()
     return root
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 
-from tlog._hashing import EMPTY_ROOT, check_hash
+from tlog._hashing import EMPTY_ROOT, check_hash, node_sha256
 from tlog.errors import (
     ConsistencyMismatchError,
     InclusionMismatchError,
@@ -14,8 +13,6 @@ from tlog.errors import (
     ProofLengthError,
     SizeOutOfRangeError,
 )
-
-_sha256 = hashlib.sha256
 
 
 def inclusion_proof_length(index: int, size: int) -> int:
@@ -64,7 +61,7 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
     if len(proof) != expected:
         raise ProofLengthError("inclusion", expected, len(proof))
     _check_proof_hashes(proof)
-    sha = _sha256  # a local name: this loop is the hot path of offline verification
+    sha = node_sha256  # a local name: this loop is the hot path of offline verification
     fn, sn, r = index, size - 1, leaf_hash
     for p in proof:
         if sn == 0:  # unreachable after the length check; kept because the RFC requires it
@@ -144,14 +141,14 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         if sn == 0:  # unreachable after the length check; kept because the RFC requires it
             raise ProofLengthError("consistency", expected, len(proof))
         if fn & 1 or fn == sn:
-            fr = _sha256(b"\x01" + c + fr).digest()
-            sr = _sha256(b"\x01" + c + sr).digest()
+            fr = node_sha256(b"\x01" + c + fr).digest()
+            sr = node_sha256(b"\x01" + c + sr).digest()
             if not fn & 1:
                 while fn and not fn & 1:
                     fn >>= 1
                     sn >>= 1
         else:
-            sr = _sha256(b"\x01" + sr + c).digest()
+            sr = node_sha256(b"\x01" + sr + c).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:  # unreachable after the length check; kept because the RFC requires it

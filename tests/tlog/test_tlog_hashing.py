@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tlog_reference import CT_LEAVES, CT_ROOTS, ref_mth
 
 import tlog
-from tlog._hashing import split_point
+from tlog._hashing import node_sha256, split_point
 
 
 def test_empty_tree_root_is_sha256_of_nothing() -> None:
@@ -61,3 +61,9 @@ def test_merkle_root_rejects_short_hash() -> None:
         tlog.merkle_root([tlog.leaf_hash(b"a"), b"short"])
     assert info.value.code == "tlog.invalid_hash"
     assert (info.value.what, info.value.length) == ("leaf_hashes[1]", 5)
+
+
+@given(st.binary(max_size=200))
+def test_node_sha256_agrees_with_hashlib(data: bytes) -> None:
+    """The SHA-256 picked for interior nodes is SHA-256, whichever implementation it is."""
+    assert node_sha256(data).digest() == hashlib.sha256(data).digest()
