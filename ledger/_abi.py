@@ -1,0 +1,225 @@
+"""ABI handling: function calldata, output and event decoding, prepared once per contract ABI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
+from eth_utils import is_hex_address, to_checksum_address
+
+__all__ = ["ContractAbi", "EventAbi", "FunctionAbi", "abi_type", "normalise_output"]
+
+AbiEntry = Mapping[str, Any]
+
+
+def abi_type(param: AbiEntry) -> str:
+    """The canonical type string of an ABI parameter (tuples expanded, e.g. ``(bytes32,uint8)[]``)."""
+    kind: str = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param.get("components", ()))
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+def _signature(entry: AbiEntry) -> str:
+    return f"{entry['name']}({','.join(abi_type(p) for p in entry.get('inputs', ()))})"
+
+
+def normalise_output(param: AbiEntry, value: Any) -> Any:
+    """An eth_abi value in the client's shape: checksummed addresses, structs as dicts, arrays as tuples."""
+    kind: str = param["type"]
+    if kind.endswith("]"):
+        element = dict(param, type=kind[: kind.rindex("[")])
+        return tuple(normalise_output(element, v) for v in value)
+    if kind == "tuple":
+        return {c["name"]: normalise_output(c, v) for c, v in zip(param["components"], value, strict=True)}
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def _input_converter(param: AbiEntry) -> Callable[[Any], Any]:
+    """A function checking and converting one argument to what eth_abi encodes, strictly.
+
+    eth_abi pads a short value into ``bytes32`` silently; a digest of the wrong length is almost
+    always a bug, so fixed-size bytes must have their exact length here.
+    """
+    kind: str = param["type"]
+    name = param.get("name") or "argument"
+    if kind.endswith("]"):
+        element = _input_converter(dict(param, type=kind[: kind.rindex("[")]))
+        return lambda v: [element(x) for x in v]
+    if kind == "tuple":
+        parts = [(c.get("name", ""), _input_converter(c)) for c in param["components"]]
+
+        def convert_tuple(v: Any) -> tuple[Any, ...]:
+            if isinstance(v, Mapping):
+                return tuple(conv(v[n]) for n, conv in parts)
+            return tuple(conv(x) for (_, conv), x in zip(parts, v, strict=True))
+
+        return convert_tuple
+    if kind.startswith("bytes") and kind != "bytes":
+        size = int(kind[5:])
+
+        def convert_fixed(v: Any) -> bytes:
+            if isinstance(v, str):
+                v = bytes.fromhex(v.removeprefix("0x"))
+            if not isinstance(v, bytes | bytearray) or len(v) != size:
+                raise TypeError(f"{name} must be {size} bytes, got {v!r}")
+            return bytes(v)
+
+        return convert_fixed
+    if kind == "bytes":
+        return lambda v: bytes.fromhex(v.removeprefix("0x")) if isinstance(v, str) else bytes(v)
+    if kind == "address":
+
+        def convert_address(v: Any) -> str:
+            text = getattr(v, "address", v)
+            if not isinstance(text, str) or not is_hex_address(text):
+                raise TypeError(f"{name} must be an address, got {v!r}")
+            return to_checksum_address(text)
+
+        return convert_address
+    if kind.startswith(("uint", "int")):
+        return lambda v: int(v)
+    return lambda v: v
+
+
+@dataclass(frozen=True)
+class FunctionAbi:
+    """One contract function: its selector, input encoding and output decoding."""
+
+    name: str
+    signature: str
+    selector: bytes
+    inputs: tuple[AbiEntry, ...]
+    outputs: tuple[AbiEntry, ...]
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+    mutability: str
+    converters: tuple[Callable[[Any], Any], ...]
+
+    @classmethod
+    def from_abi(cls, entry: AbiEntry) -> FunctionAbi:
+        inputs = tuple(entry.get("inputs", ()))
+        outputs = tuple(entry.get("outputs", ()))
+        signature = _signature(entry)
+        return cls(
+            name=entry["name"],
+            signature=signature,
+            selector=keccak(signature.encode())[:4],
+            inputs=inputs,
+            outputs=outputs,
+            input_types=tuple(abi_type(p) for p in inputs),
+            output_types=tuple(abi_type(p) for p in outputs),
+            mutability=entry.get("stateMutability", "nonpayable"),
+            converters=tuple(_input_converter(p) for p in inputs),
+        )
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        """Calldata: selector followed by the ABI-encoded arguments."""
+        if len(args) != len(self.inputs):
+            raise TypeError(f"{self.signature} takes {len(self.inputs)} arguments, got {len(args)}")
+        values = [conv(a) for conv, a in zip(self.converters, args, strict=True)]
+        return self.selector + abi_encode(self.input_types, values)
+
+    def decode_output(self, data: bytes) -> Any:
+        """The decoded return value: None, a single value, or a dict by output name."""
+        if not self.outputs:
+            return None
+        values = abi_decode(self.output_types, data)
+        decoded = [normalise_output(p, v) for p, v in zip(self.outputs, values, strict=True)]
+        if len(decoded) == 1:
+            return decoded[0]
+        return {
+            (p.get("name") or f"output{i}"): v
+            for i, (p, v) in enumerate(zip(self.outputs, decoded, strict=True))
+        }
+
+
+@dataclass(frozen=True)
+class EventAbi:
+    """One event: its topic and the decoding of indexed and data arguments."""
+
+    name: str
+    signature: str
+    topic: bytes
+    inputs: tuple[AbiEntry, ...]
+    anonymous: bool
+
+    @classmethod
+    def from_abi(cls, entry: AbiEntry) -> EventAbi:
+        signature = _signature(entry)
+        return cls(
+            name=entry["name"],
+            signature=signature,
+            topic=keccak(signature.encode()),
+            inputs=tuple(entry.get("inputs", ())),
+            anonymous=bool(entry.get("anonymous", False)),
+        )
+
+    def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
+        """Arguments by name. An indexed dynamic value (string, bytes, array) is only its keccak hash."""
+        indexed = [p for p in self.inputs if p.get("indexed")]
+        plain = [p for p in self.inputs if not p.get("indexed")]
+        values: dict[str, Any] = {}
+        for param, topic in zip(indexed, topics[1:], strict=True):
+            kind = abi_type(param)
+            if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+                values[param["name"]] = topic
+            else:
+                values[param["name"]] = normalise_output(param, abi_decode([kind], topic)[0])
+        decoded = abi_decode([abi_type(p) for p in plain], data) if plain else ()
+        for param, value in zip(plain, decoded, strict=True):
+            values[param["name"]] = normalise_output(param, value)
+        return {p["name"]: values[p["name"]] for p in self.inputs}
+
+
+class ContractAbi:
+    """Functions by name and signature, events by topic, errors by selector, of one contract."""
+
+    def __init__(self, name: str, abi: Sequence[AbiEntry]) -> None:
+        self.name = name
+        self.abi = tuple(abi)
+        self.functions: dict[str, FunctionAbi] = {}
+        self._overloaded: set[str] = set()
+        self.events: dict[bytes, EventAbi] = {}
+        self.events_by_name: dict[str, EventAbi] = {}
+        self.constructor_inputs: tuple[AbiEntry, ...] = ()
+        for entry in abi:
+            kind = entry.get("type")
+            if kind == "function":
+                fn = FunctionAbi.from_abi(entry)
+                if fn.name in self.functions:
+                    self._overloaded.add(fn.name)
+                self.functions.setdefault(fn.name, fn)
+                self.functions[fn.signature] = fn
+            elif kind == "event":
+                event = EventAbi.from_abi(entry)
+                self.events[event.topic] = event
+                self.events_by_name[event.name] = event
+            elif kind == "constructor":
+                self.constructor_inputs = tuple(entry.get("inputs", ()))
+
+    def function(self, name: str) -> FunctionAbi:
+        """The function named ``name`` (or with signature ``name``, which overloads need)."""
+        if name in self._overloaded:
+            raise KeyError(f"{self.name}.{name} is overloaded; name it by signature, e.g. {name}(uint256)")
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no function {name!r}") from None
+
+    def encode_constructor(self, args: Sequence[Any]) -> bytes:
+        """ABI-encoded constructor arguments (to append to the creation bytecode)."""
+        if len(args) != len(self.constructor_inputs):
+            raise TypeError(
+                f"{self.name} constructor takes {len(self.constructor_inputs)} arguments, got {len(args)}"
+            )
+        converters = [_input_converter(p) for p in self.constructor_inputs]
+        values = [conv(a) for conv, a in zip(converters, args, strict=True)]
+        return abi_encode([abi_type(p) for p in self.constructor_inputs], values)

@@ -1,0 +1,5 @@
+"""Python mirrors of the contracts' Solidity enums (same order, so values match the ABI's uint8)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
