@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ def _pick_node_sha256() -> Callable[[bytes], Any]:
     candidates: list[Callable[[bytes], Any]] = []
     for module_name in ("_sha2", "_sha256"):
         try:
-            module = __import__(module_name)
+            module = importlib.import_module(module_name)
         except ImportError:
             continue
         candidate = getattr(module, "sha256", None)
