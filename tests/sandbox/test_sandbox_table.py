@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,11 +20,17 @@ SCHEMA = sb.Schema(
         sb.Item("flag", "bool"),
     )
 )
-GOOD = {"id": ["u1", "u2"], "district": ["a", "b"], "n": [1, 2], "x": [0.5, -2.0], "flag": [True, False]}
+GOOD: dict[str, Any] = {
+    "id": ["u1", "u2"],
+    "district": ["a", "b"],
+    "n": [1, 2],
+    "x": [0.5, -2.0],
+    "flag": [True, False],
+}
 
 
-def _with(**changes: object) -> dict[str, object]:
-    cols: dict[str, object] = dict(GOOD)
+def _with(**changes: Any) -> dict[str, Any]:
+    cols: dict[str, Any] = dict(GOOD)
     cols.update(changes)
     return cols
 
@@ -50,10 +57,10 @@ def test_valid_columns_load_read_only_and_clamped() -> None:
         (_with(x=[0.1]), "x", None),
     ],
 )
-def test_malformed_dataset_names_item_and_row(columns: dict[str, object], item: str, row: int | None) -> None:
+def test_malformed_dataset_names_item_and_row(columns: dict[str, Any], item: str, row: int | None) -> None:
     """A value that does not fit its item is refused with the item and row."""
     with pytest.raises(DatasetMalformed) as exc:
-        sb.Table.from_columns(SCHEMA, columns)  # type: ignore[arg-type]
+        sb.Table.from_columns(SCHEMA, columns)
     assert exc.value.code == "sandbox.dataset_malformed"
     assert (exc.value.item, exc.value.row) == (item, row)
 

@@ -70,7 +70,7 @@ ROGUES = {
 
 
 def _run(name: str, people: sb.Table, **kw: Any) -> sb.RunResult:
-    registry = sb.TemplateRegistry(ROGUES.values())
+    registry = sb.TemplateRegistry(list(ROGUES.values()))
     t = ROGUES[name]
     return sb.Runner(registry, rng=sb.SeededRandomSource(1)).run(
         sb.RunRequest("g", t.digest, {"epsilon": 0.5}, frozenset({t.digest})),
