@@ -7,43 +7,19 @@ from collections.abc import Sequence
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tlog_reference import CT_LEAVES, CT_ROOTS, ref_mth, ref_path, ref_proof
+from tlog_reference import (
+    CONSISTENCY_VECTORS,
+    CT_HASHES,
+    CT_ROOTS,
+    INCLUSION_VECTORS,
+    H,
+    ref_mth,
+    ref_path,
+    ref_proof,
+    synthetic,
+)
 
 import tlog
-
-H = bytes.fromhex
-CT_HASHES = [tlog.leaf_hash(leaf) for leaf in CT_LEAVES]
-
-# Published proofs over the reference leaves (transparency-dev/merkle proof/verify_test.go),
-# with 0-based leaf indices.
-INCLUSION_VECTORS = [
-    (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-    (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
-    (0, 1, []),
-]  # fmt: skip
-CONSISTENCY_VECTORS = [
-    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
-    (6, 7, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (1, 1, []),
-    (0, 8, []),
-]  # fmt: skip
 
 
 class CountingSource(tlog.InMemoryLeafHashSource):
@@ -56,11 +32,6 @@ class CountingSource(tlog.InMemoryLeafHashSource):
     def leaf_hashes(self, start: int, end: int) -> Sequence[bytes]:
         self.reads += end - start
         return super().leaf_hashes(start, end)
-
-
-def synthetic(n: int) -> list[bytes]:
-    """Leaf hashes of the entries 0..n-1 as 4-byte big-endian integers."""
-    return [tlog.leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
 
 
 def test_roots_at_every_past_size_match_published_vectors() -> None:

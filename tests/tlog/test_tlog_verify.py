@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_tlog_tree import CONSISTENCY_VECTORS, CT_HASHES, INCLUSION_VECTORS, H, synthetic
-from tlog_reference import CT_ROOTS
+from tlog_reference import CONSISTENCY_VECTORS, CT_HASHES, CT_ROOTS, INCLUSION_VECTORS, H, synthetic
 
 import tlog
 
