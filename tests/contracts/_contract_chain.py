@@ -130,8 +130,9 @@ class Chain:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def travel(self, seconds: int) -> None:
-        """Mine a block `seconds` after the latest one."""
-        self.w3.provider.ethereum_tester.time_travel(self.now() + seconds)  # type: ignore[attr-defined]
+        """Mine a block whose timestamp is `seconds` after the latest one's; calls then see that time."""
+        # eth-tester's time_travel(t) mines the block at t - 1 and leaves t for the pending block.
+        self.w3.provider.ethereum_tester.time_travel(self.now() + seconds + 1)  # type: ignore[attr-defined]
 
     def events(self, contract: Contract, receipt: Any, name: str) -> list[Any]:
         """Return the decoded `name` events emitted by `contract` in `receipt`."""
