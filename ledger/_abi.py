@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -11,9 +12,13 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 from eth_utils import is_hex_address, to_checksum_address
 
+from ledger import _enums
+
 __all__ = ["ContractAbi", "EventAbi", "FunctionAbi", "abi_type", "normalise_output"]
 
 AbiEntry = Mapping[str, Any]
+
+_ENUMS: dict[str, type[IntEnum]] = {name: getattr(_enums, name) for name in _enums.__all__}
 
 
 def abi_type(param: AbiEntry) -> str:
@@ -39,6 +44,11 @@ def normalise_output(param: AbiEntry, value: Any) -> Any:
         return {c["name"]: normalise_output(c, v) for c, v in zip(param["components"], value, strict=True)}
     if kind == "address":
         return to_checksum_address(value)
+    internal = param.get("internalType", "")
+    if internal.startswith("enum "):
+        enum = _ENUMS.get(internal.rsplit(".", 1)[-1])
+        if enum is not None:
+            return enum(value)
     return value
 
 

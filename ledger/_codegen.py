@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,40 +63,53 @@ def build_dir() -> Path:
     return Path(contracts.__file__).resolve().parent / "build"
 
 
-def load_abis(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
-    """ABI of every artifact, by contract name, in name order."""
+def load_artifacts(directory: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every artifact (abi, devdoc, ...) by contract name, in name order."""
     folder = directory or build_dir()
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
         artifact = json.loads(path.read_text())
         if isinstance(artifact, dict) and isinstance(artifact.get("abi"), list):
-            out[path.stem] = artifact["abi"]
+            out[path.stem] = artifact
     return out
 
 
-def render(abis: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
-    """The source of the generated module for these ABIs."""
+def _docstring(contract: str, name: str, signature: str, artifact: Mapping[str, Any]) -> list[str]:
+    details = ""
+    for entry in artifact.get("devdoc", {}).get("errors", {}).get(signature, ()):
+        details = str(entry.get("details", "")).strip()
+    first = f"Raised when {contract} reverts with ``{name}``" + (":" if details else ".")
+    if not details:
+        return [f'    """{first}"""']
+    body = textwrap.wrap(
+        details.replace("`", "``"), width=100, initial_indent="    ", subsequent_indent="    "
+    )
+    return [f'    """{first}', "", *body, '    """']
+
+
+def render(artifacts: Mapping[str, Mapping[str, Any]]) -> str:
+    """The source of the generated module for these artifacts."""
     from ledger import _enums
 
     enums = {name: name for name in _enums.__all__}
-    seen: dict[str, str] = {}
+    seen: set[str] = set()
     classes: list[str] = []
     used_enums: set[str] = set()
-    for contract, abi in abis.items():
-        for entry in abi:
+    for contract, artifact in artifacts.items():
+        for entry in artifact["abi"]:
             if entry.get("type") != "error":
                 continue
             inputs = list(entry.get("inputs", ()))
             signature = f"{entry['name']}({','.join(abi_type(p) for p in inputs)})"
             if signature in seen:
                 continue
-            seen[signature] = contract
+            seen.add(signature)
             name = entry["name"]
             selector = keccak(signature.encode())[:4].hex()
             triples = ", ".join(f"({p['name']!r}, {_snake(p['name'])!r}, {abi_type(p)!r})" for p in inputs)
             lines = [
                 f"class {name}(ContractRevert):",
-                f'    """Raised when {contract} reverts with ``{signature}``."""',
+                *_docstring(contract, name, signature, artifact),
                 "",
                 f'    code = "ledger.revert.{name}"',
                 f'    error_name = "{name}"',
@@ -108,9 +122,9 @@ def render(abis: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
                 py = _python_type(p, enums)
                 if py in enums:
                     used_enums.add(py)
-                    enum_args.append(f"{p['name']!r}: {py}")
+                    enum_args.append(f"({p['name']!r}, {py})")
             if enum_args:
-                lines.append(f"    enum_args = {{{', '.join(enum_args)}}}")
+                lines.append(f"    enum_args = ({', '.join(enum_args)}{',' if len(enum_args) == 1 else ''})")
             lines += [f"    {_snake(p['name'])}: {_python_type(p, enums)}" for p in inputs]
             classes.append("\n".join(lines))
     names = sorted(c.split("(")[0].removeprefix("class ") for c in classes)
@@ -125,13 +139,11 @@ def render(abis: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     if used_enums:
         header.append(f"from ledger._enums import {', '.join(sorted(used_enums))}")
     header += ["from ledger.errors import ContractRevert", ""]
-    header.append("__all__ = [" + ", ".join(f'"{n}"' for n in [*names, "REVERT_CLASSES"]) + "]")
+    header.append("__all__ = [" + ", ".join(f'"{n}"' for n in ["REVERT_CLASSES", *names]) + "]")
     body = "\n\n\n".join(classes)
     table = "\n".join(f"    {n}.selector: {n}," for n in names)
     footer = (
-        f"REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {{\n{table}\n}}\n"
-        if names
-        else ("REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {}\n")
+        "REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {" + (f"\n{table}\n" if names else "") + "}\n"
     )
     text = "\n".join(header) + "\n\n" + (body + "\n\n\n" if body else "") + footer
     return _format(text)
@@ -159,7 +171,7 @@ def _format(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the module, or with ``--check`` report whether it is up to date."""
     args = list(sys.argv[1:] if argv is None else argv)
-    text = render(load_abis())
+    text = render(load_artifacts())
     if "--check" in args:
         current = TARGET.read_text() if TARGET.exists() else ""
         if current != text:

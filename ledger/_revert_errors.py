@@ -2,8 +2,923 @@
 
 from __future__ import annotations
 
+from ledger._enums import ApplicationStatus, MemberStatus, ProposalStatus, Role
 from ledger.errors import ContractRevert
 
-__all__ = ["REVERT_CLASSES"]
+__all__ = [
+    "REVERT_CLASSES",
+    "AccessGrantsApplicationNotPending",
+    "AccessGrantsBudgetExceeded",
+    "AccessGrantsExpiryOutOfRange",
+    "AccessGrantsGrantExhausted",
+    "AccessGrantsGrantExpired",
+    "AccessGrantsGrantRevoked",
+    "AccessGrantsGranteeInactive",
+    "AccessGrantsInvalidMaxUses",
+    "AccessGrantsInvalidTemplate",
+    "AccessGrantsMissingReason",
+    "AccessGrantsNoTemplates",
+    "AccessGrantsNotApplicant",
+    "AccessGrantsNotApplicationOwner",
+    "AccessGrantsNotProvider",
+    "AccessGrantsResourceNotShareable",
+    "AccessGrantsResourceWithdrawn",
+    "AccessGrantsTemplateNotAllowed",
+    "AccessGrantsTooManyTemplates",
+    "AccessGrantsUnknownApplication",
+    "AccessGrantsUnknownGrant",
+    "AccessGrantsUnknownResource",
+    "AuditAnchorNoCheckpoint",
+    "AuditAnchorNotLogOperator",
+    "AuditAnchorTreeSizeNotGrowing",
+    "AuditAnchorUnknownCheckpoint",
+    "ConsortiumAccountInUse",
+    "ConsortiumAlreadyVoted",
+    "ConsortiumInvalidAccount",
+    "ConsortiumInvalidBootstrap",
+    "ConsortiumInvalidCapabilities",
+    "ConsortiumInvalidDeadline",
+    "ConsortiumInvalidMemberStatus",
+    "ConsortiumInvalidOrgId",
+    "ConsortiumInvalidRole",
+    "ConsortiumInvalidThreshold",
+    "ConsortiumMemberExists",
+    "ConsortiumNotAdmin",
+    "ConsortiumNotProposer",
+    "ConsortiumProposalExpired",
+    "ConsortiumProposalNotOpen",
+    "ConsortiumThresholdUnreachable",
+    "ConsortiumUnknownAccount",
+    "ConsortiumUnknownMember",
+    "ConsortiumUnknownProposal",
+    "DataCatalogInvalidResourceCode",
+    "DataCatalogMissingMetadata",
+    "DataCatalogMissingReason",
+    "DataCatalogNotDepartment",
+    "DataCatalogNotProvider",
+    "DataCatalogPreviousVersionMismatch",
+    "DataCatalogResourceExists",
+    "DataCatalogResourceWithdrawn",
+    "DataCatalogUnknownResource",
+    "DataCatalogUnknownVersion",
+]
 
-REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {}
+
+class AccessGrantsApplicationNotPending(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsApplicationNotPending``:
+
+    The application is in ``status``, not PENDING.
+    """
+
+    code = "ledger.revert.AccessGrantsApplicationNotPending"
+    error_name = "AccessGrantsApplicationNotPending"
+    signature = "AccessGrantsApplicationNotPending(uint256,uint8)"
+    selector = bytes.fromhex("96c071fa")
+    abi_inputs = (("applicationId", "application_id", "uint256"), ("status", "status", "uint8"))
+    enum_args = (("status", ApplicationStatus),)
+    application_id: int
+    status: ApplicationStatus
+
+
+class AccessGrantsBudgetExceeded(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsBudgetExceeded``:
+
+    Spending ``requested`` micro-epsilon would exceed the ``remaining`` budget.
+    """
+
+    code = "ledger.revert.AccessGrantsBudgetExceeded"
+    error_name = "AccessGrantsBudgetExceeded"
+    signature = "AccessGrantsBudgetExceeded(uint256,uint64,uint64)"
+    selector = bytes.fromhex("89138fcc")
+    abi_inputs = (
+        ("grantId", "grant_id", "uint256"),
+        ("requested", "requested", "uint64"),
+        ("remaining", "remaining", "uint64"),
+    )
+    grant_id: int
+    requested: int
+    remaining: int
+
+
+class AccessGrantsExpiryOutOfRange(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsExpiryOutOfRange``:
+
+    ``expiry`` is outside [``minExpiry``, ``maxExpiry``].
+    """
+
+    code = "ledger.revert.AccessGrantsExpiryOutOfRange"
+    error_name = "AccessGrantsExpiryOutOfRange"
+    signature = "AccessGrantsExpiryOutOfRange(uint64,uint64,uint64)"
+    selector = bytes.fromhex("c9f75cb5")
+    abi_inputs = (
+        ("expiry", "expiry", "uint64"),
+        ("minExpiry", "min_expiry", "uint64"),
+        ("maxExpiry", "max_expiry", "uint64"),
+    )
+    expiry: int
+    min_expiry: int
+    max_expiry: int
+
+
+class AccessGrantsGrantExhausted(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsGrantExhausted``:
+
+    The grant's ``maxUses`` uses are used up.
+    """
+
+    code = "ledger.revert.AccessGrantsGrantExhausted"
+    error_name = "AccessGrantsGrantExhausted"
+    signature = "AccessGrantsGrantExhausted(uint256,uint32)"
+    selector = bytes.fromhex("697f0da9")
+    abi_inputs = (("grantId", "grant_id", "uint256"), ("maxUses", "max_uses", "uint32"))
+    grant_id: int
+    max_uses: int
+
+
+class AccessGrantsGrantExpired(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsGrantExpired``:
+
+    The grant expired at ``expiry``.
+    """
+
+    code = "ledger.revert.AccessGrantsGrantExpired"
+    error_name = "AccessGrantsGrantExpired"
+    signature = "AccessGrantsGrantExpired(uint256,uint64)"
+    selector = bytes.fromhex("282ba16e")
+    abi_inputs = (("grantId", "grant_id", "uint256"), ("expiry", "expiry", "uint64"))
+    grant_id: int
+    expiry: int
+
+
+class AccessGrantsGrantRevoked(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsGrantRevoked``:
+
+    The grant was revoked.
+    """
+
+    code = "ledger.revert.AccessGrantsGrantRevoked"
+    error_name = "AccessGrantsGrantRevoked"
+    signature = "AccessGrantsGrantRevoked(uint256)"
+    selector = bytes.fromhex("c1833caf")
+    abi_inputs = (("grantId", "grant_id", "uint256"),)
+    grant_id: int
+
+
+class AccessGrantsGranteeInactive(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsGranteeInactive``:
+
+    The grantee ``granteeOrgId`` is no longer an active member.
+    """
+
+    code = "ledger.revert.AccessGrantsGranteeInactive"
+    error_name = "AccessGrantsGranteeInactive"
+    signature = "AccessGrantsGranteeInactive(uint256,bytes32)"
+    selector = bytes.fromhex("7dc30f26")
+    abi_inputs = (("grantId", "grant_id", "uint256"), ("granteeOrgId", "grantee_org_id", "bytes32"))
+    grant_id: int
+    grantee_org_id: bytes
+
+
+class AccessGrantsInvalidMaxUses(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsInvalidMaxUses``:
+
+    ``maxUses`` is zero.
+    """
+
+    code = "ledger.revert.AccessGrantsInvalidMaxUses"
+    error_name = "AccessGrantsInvalidMaxUses"
+    signature = "AccessGrantsInvalidMaxUses(uint32)"
+    selector = bytes.fromhex("cd3a80ff")
+    abi_inputs = (("maxUses", "max_uses", "uint32"),)
+    max_uses: int
+
+
+class AccessGrantsInvalidTemplate(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsInvalidTemplate``:
+
+    ``templateDigest`` is zero or repeated.
+    """
+
+    code = "ledger.revert.AccessGrantsInvalidTemplate"
+    error_name = "AccessGrantsInvalidTemplate"
+    signature = "AccessGrantsInvalidTemplate(bytes32)"
+    selector = bytes.fromhex("4a7cd6aa")
+    abi_inputs = (("templateDigest", "template_digest", "bytes32"),)
+    template_digest: bytes
+
+
+class AccessGrantsMissingReason(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsMissingReason``:
+
+    A rejection or revocation of ``id`` (application or grant) gives no reason hash.
+    """
+
+    code = "ledger.revert.AccessGrantsMissingReason"
+    error_name = "AccessGrantsMissingReason"
+    signature = "AccessGrantsMissingReason(uint256)"
+    selector = bytes.fromhex("3082e74b")
+    abi_inputs = (("id", "id", "uint256"),)
+    id: int
+
+
+class AccessGrantsNoTemplates(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsNoTemplates``:
+
+    No template digests were given.
+    """
+
+    code = "ledger.revert.AccessGrantsNoTemplates"
+    error_name = "AccessGrantsNoTemplates"
+    signature = "AccessGrantsNoTemplates()"
+    selector = bytes.fromhex("895bd986")
+    abi_inputs = ()
+
+
+class AccessGrantsNotApplicant(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsNotApplicant``:
+
+    ``account`` is not an active ENTERPRISE or DEPARTMENT member.
+    """
+
+    code = "ledger.revert.AccessGrantsNotApplicant"
+    error_name = "AccessGrantsNotApplicant"
+    signature = "AccessGrantsNotApplicant(address)"
+    selector = bytes.fromhex("b4c374f2")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class AccessGrantsNotApplicationOwner(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsNotApplicationOwner``:
+
+    ``account`` does not act for ``applicantOrgId``, the organisation that made the application.
+    """
+
+    code = "ledger.revert.AccessGrantsNotApplicationOwner"
+    error_name = "AccessGrantsNotApplicationOwner"
+    signature = "AccessGrantsNotApplicationOwner(uint256,address)"
+    selector = bytes.fromhex("536a9edb")
+    abi_inputs = (("applicationId", "application_id", "uint256"), ("account", "account", "address"))
+    application_id: int
+    account: str
+
+
+class AccessGrantsNotProvider(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsNotProvider``:
+
+    ``account`` is not the active DEPARTMENT account of the provider of ``resourceCode``.
+    """
+
+    code = "ledger.revert.AccessGrantsNotProvider"
+    error_name = "AccessGrantsNotProvider"
+    signature = "AccessGrantsNotProvider(bytes32,address)"
+    selector = bytes.fromhex("3cf736c4")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"), ("account", "account", "address"))
+    resource_code: bytes
+    account: str
+
+
+class AccessGrantsResourceNotShareable(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsResourceNotShareable``:
+
+    ``resourceCode`` is NOT_SHAREABLE.
+    """
+
+    code = "ledger.revert.AccessGrantsResourceNotShareable"
+    error_name = "AccessGrantsResourceNotShareable"
+    signature = "AccessGrantsResourceNotShareable(bytes32)"
+    selector = bytes.fromhex("f52e2ef5")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class AccessGrantsResourceWithdrawn(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsResourceWithdrawn``:
+
+    ``resourceCode`` was withdrawn from the catalogue.
+    """
+
+    code = "ledger.revert.AccessGrantsResourceWithdrawn"
+    error_name = "AccessGrantsResourceWithdrawn"
+    signature = "AccessGrantsResourceWithdrawn(bytes32)"
+    selector = bytes.fromhex("d405367f")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class AccessGrantsTemplateNotAllowed(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsTemplateNotAllowed``:
+
+    ``templateDigest`` is not among the grant's allowed templates.
+    """
+
+    code = "ledger.revert.AccessGrantsTemplateNotAllowed"
+    error_name = "AccessGrantsTemplateNotAllowed"
+    signature = "AccessGrantsTemplateNotAllowed(uint256,bytes32)"
+    selector = bytes.fromhex("022896a5")
+    abi_inputs = (("grantId", "grant_id", "uint256"), ("templateDigest", "template_digest", "bytes32"))
+    grant_id: int
+    template_digest: bytes
+
+
+class AccessGrantsTooManyTemplates(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsTooManyTemplates``:
+
+    ``count`` template digests exceed the maximum ``max``.
+    """
+
+    code = "ledger.revert.AccessGrantsTooManyTemplates"
+    error_name = "AccessGrantsTooManyTemplates"
+    signature = "AccessGrantsTooManyTemplates(uint256,uint256)"
+    selector = bytes.fromhex("f1265a5f")
+    abi_inputs = (("count", "count", "uint256"), ("max", "max", "uint256"))
+    count: int
+    max: int
+
+
+class AccessGrantsUnknownApplication(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsUnknownApplication``:
+
+    No application has ``applicationId``.
+    """
+
+    code = "ledger.revert.AccessGrantsUnknownApplication"
+    error_name = "AccessGrantsUnknownApplication"
+    signature = "AccessGrantsUnknownApplication(uint256)"
+    selector = bytes.fromhex("453cfc30")
+    abi_inputs = (("applicationId", "application_id", "uint256"),)
+    application_id: int
+
+
+class AccessGrantsUnknownGrant(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsUnknownGrant``:
+
+    No grant has ``grantId``.
+    """
+
+    code = "ledger.revert.AccessGrantsUnknownGrant"
+    error_name = "AccessGrantsUnknownGrant"
+    signature = "AccessGrantsUnknownGrant(uint256)"
+    selector = bytes.fromhex("8960cc09")
+    abi_inputs = (("grantId", "grant_id", "uint256"),)
+    grant_id: int
+
+
+class AccessGrantsUnknownResource(ContractRevert):
+    """Raised when AccessGrants reverts with ``AccessGrantsUnknownResource``:
+
+    ``resourceCode`` is not in the catalogue.
+    """
+
+    code = "ledger.revert.AccessGrantsUnknownResource"
+    error_name = "AccessGrantsUnknownResource"
+    signature = "AccessGrantsUnknownResource(bytes32)"
+    selector = bytes.fromhex("0f0f42cd")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class AuditAnchorNoCheckpoint(ContractRevert):
+    """Raised when AuditAnchor reverts with ``AuditAnchorNoCheckpoint``:
+
+    ``logId`` has no checkpoint yet.
+    """
+
+    code = "ledger.revert.AuditAnchorNoCheckpoint"
+    error_name = "AuditAnchorNoCheckpoint"
+    signature = "AuditAnchorNoCheckpoint(bytes32)"
+    selector = bytes.fromhex("95feaac4")
+    abi_inputs = (("logId", "log_id", "bytes32"),)
+    log_id: bytes
+
+
+class AuditAnchorNotLogOperator(ContractRevert):
+    """Raised when AuditAnchor reverts with ``AuditAnchorNotLogOperator``:
+
+    ``account`` is not an active member with the LOG_OPERATOR capability.
+    """
+
+    code = "ledger.revert.AuditAnchorNotLogOperator"
+    error_name = "AuditAnchorNotLogOperator"
+    signature = "AuditAnchorNotLogOperator(address)"
+    selector = bytes.fromhex("ab055d7f")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class AuditAnchorTreeSizeNotGrowing(ContractRevert):
+    """Raised when AuditAnchor reverts with ``AuditAnchorTreeSizeNotGrowing``:
+
+    ``newSize`` is not larger than ``previousSize``, the latest anchored size of ``logId`` (0 if
+    none).
+    """
+
+    code = "ledger.revert.AuditAnchorTreeSizeNotGrowing"
+    error_name = "AuditAnchorTreeSizeNotGrowing"
+    signature = "AuditAnchorTreeSizeNotGrowing(bytes32,uint64,uint64)"
+    selector = bytes.fromhex("3129ff92")
+    abi_inputs = (
+        ("logId", "log_id", "bytes32"),
+        ("previousSize", "previous_size", "uint64"),
+        ("newSize", "new_size", "uint64"),
+    )
+    log_id: bytes
+    previous_size: int
+    new_size: int
+
+
+class AuditAnchorUnknownCheckpoint(ContractRevert):
+    """Raised when AuditAnchor reverts with ``AuditAnchorUnknownCheckpoint``:
+
+    ``logId`` has no checkpoint ``sequence``.
+    """
+
+    code = "ledger.revert.AuditAnchorUnknownCheckpoint"
+    error_name = "AuditAnchorUnknownCheckpoint"
+    signature = "AuditAnchorUnknownCheckpoint(bytes32,uint64)"
+    selector = bytes.fromhex("5ab143b6")
+    abi_inputs = (("logId", "log_id", "bytes32"), ("sequence", "sequence", "uint64"))
+    log_id: bytes
+    sequence: int
+
+
+class ConsortiumAccountInUse(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumAccountInUse``:
+
+    ``account`` belongs, or once belonged, to a member.
+    """
+
+    code = "ledger.revert.ConsortiumAccountInUse"
+    error_name = "ConsortiumAccountInUse"
+    signature = "ConsortiumAccountInUse(address)"
+    selector = bytes.fromhex("022ee82c")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class ConsortiumAlreadyVoted(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumAlreadyVoted``:
+
+    The organisation ``voterOrgId`` already voted for the proposal.
+    """
+
+    code = "ledger.revert.ConsortiumAlreadyVoted"
+    error_name = "ConsortiumAlreadyVoted"
+    signature = "ConsortiumAlreadyVoted(uint256,bytes32)"
+    selector = bytes.fromhex("cded26ff")
+    abi_inputs = (("proposalId", "proposal_id", "uint256"), ("voterOrgId", "voter_org_id", "bytes32"))
+    proposal_id: int
+    voter_org_id: bytes
+
+
+class ConsortiumInvalidAccount(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidAccount``:
+
+    ``account`` is zero.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidAccount"
+    error_name = "ConsortiumInvalidAccount"
+    signature = "ConsortiumInvalidAccount(address)"
+    selector = bytes.fromhex("a2c51e9a")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class ConsortiumInvalidBootstrap(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidBootstrap``:
+
+    The bootstrap lists have different lengths or are empty.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidBootstrap"
+    error_name = "ConsortiumInvalidBootstrap"
+    signature = "ConsortiumInvalidBootstrap()"
+    selector = bytes.fromhex("9035e2dd")
+    abi_inputs = ()
+
+
+class ConsortiumInvalidCapabilities(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidCapabilities``:
+
+    ``capabilities`` has bits outside ALL_CAPABILITIES.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidCapabilities"
+    error_name = "ConsortiumInvalidCapabilities"
+    signature = "ConsortiumInvalidCapabilities(uint32)"
+    selector = bytes.fromhex("fd1abe64")
+    abi_inputs = (("capabilities", "capabilities", "uint32"),)
+    capabilities: int
+
+
+class ConsortiumInvalidDeadline(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidDeadline``:
+
+    ``deadline`` is not after ``currentTime``.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidDeadline"
+    error_name = "ConsortiumInvalidDeadline"
+    signature = "ConsortiumInvalidDeadline(uint64,uint64)"
+    selector = bytes.fromhex("f9e9d9eb")
+    abi_inputs = (("deadline", "deadline", "uint64"), ("currentTime", "current_time", "uint64"))
+    deadline: int
+    current_time: int
+
+
+class ConsortiumInvalidMemberStatus(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidMemberStatus``:
+
+    The member ``orgId`` is in ``status``, which does not allow the operation.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidMemberStatus"
+    error_name = "ConsortiumInvalidMemberStatus"
+    signature = "ConsortiumInvalidMemberStatus(bytes32,uint8)"
+    selector = bytes.fromhex("f2f7c963")
+    abi_inputs = (("orgId", "org_id", "bytes32"), ("status", "status", "uint8"))
+    enum_args = (("status", MemberStatus),)
+    org_id: bytes
+    status: MemberStatus
+
+
+class ConsortiumInvalidOrgId(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidOrgId``:
+
+    ``orgId`` is zero.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidOrgId"
+    error_name = "ConsortiumInvalidOrgId"
+    signature = "ConsortiumInvalidOrgId(bytes32)"
+    selector = bytes.fromhex("809f353c")
+    abi_inputs = (("orgId", "org_id", "bytes32"),)
+    org_id: bytes
+
+
+class ConsortiumInvalidRole(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidRole``:
+
+    ``role`` is NONE or out of range.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidRole"
+    error_name = "ConsortiumInvalidRole"
+    signature = "ConsortiumInvalidRole(uint8)"
+    selector = bytes.fromhex("360b4132")
+    abi_inputs = (("role", "role", "uint8"),)
+    enum_args = (("role", Role),)
+    role: Role
+
+
+class ConsortiumInvalidThreshold(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumInvalidThreshold``:
+
+    ``threshold`` is zero or larger than the ``activeAdmins`` it would need.
+    """
+
+    code = "ledger.revert.ConsortiumInvalidThreshold"
+    error_name = "ConsortiumInvalidThreshold"
+    signature = "ConsortiumInvalidThreshold(uint16,uint256)"
+    selector = bytes.fromhex("bdea5f5f")
+    abi_inputs = (("threshold", "threshold", "uint16"), ("activeAdmins", "active_admins", "uint256"))
+    threshold: int
+    active_admins: int
+
+
+class ConsortiumMemberExists(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumMemberExists``:
+
+    A member with ``orgId`` already exists (in any status; removed org ids are not reused).
+    """
+
+    code = "ledger.revert.ConsortiumMemberExists"
+    error_name = "ConsortiumMemberExists"
+    signature = "ConsortiumMemberExists(bytes32)"
+    selector = bytes.fromhex("82ccda8b")
+    abi_inputs = (("orgId", "org_id", "bytes32"),)
+    org_id: bytes
+
+
+class ConsortiumNotAdmin(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumNotAdmin``:
+
+    ``account`` is not an active ADMIN member.
+    """
+
+    code = "ledger.revert.ConsortiumNotAdmin"
+    error_name = "ConsortiumNotAdmin"
+    signature = "ConsortiumNotAdmin(address)"
+    selector = bytes.fromhex("c7e277a3")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class ConsortiumNotProposer(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumNotProposer``:
+
+    ``account`` is not the proposer's account.
+    """
+
+    code = "ledger.revert.ConsortiumNotProposer"
+    error_name = "ConsortiumNotProposer"
+    signature = "ConsortiumNotProposer(uint256,address)"
+    selector = bytes.fromhex("2f48590c")
+    abi_inputs = (("proposalId", "proposal_id", "uint256"), ("account", "account", "address"))
+    proposal_id: int
+    account: str
+
+
+class ConsortiumProposalExpired(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumProposalExpired``:
+
+    The proposal's deadline passed.
+    """
+
+    code = "ledger.revert.ConsortiumProposalExpired"
+    error_name = "ConsortiumProposalExpired"
+    signature = "ConsortiumProposalExpired(uint256,uint64)"
+    selector = bytes.fromhex("11e4c85d")
+    abi_inputs = (("proposalId", "proposal_id", "uint256"), ("deadline", "deadline", "uint64"))
+    proposal_id: int
+    deadline: int
+
+
+class ConsortiumProposalNotOpen(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumProposalNotOpen``:
+
+    The proposal is not OPEN (it was executed or cancelled).
+    """
+
+    code = "ledger.revert.ConsortiumProposalNotOpen"
+    error_name = "ConsortiumProposalNotOpen"
+    signature = "ConsortiumProposalNotOpen(uint256,uint8)"
+    selector = bytes.fromhex("a7cecf9c")
+    abi_inputs = (("proposalId", "proposal_id", "uint256"), ("status", "status", "uint8"))
+    enum_args = (("status", ProposalStatus),)
+    proposal_id: int
+    status: ProposalStatus
+
+
+class ConsortiumThresholdUnreachable(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumThresholdUnreachable``:
+
+    Executing would leave ``activeAdmins`` active admins, fewer than ``threshold``.
+    """
+
+    code = "ledger.revert.ConsortiumThresholdUnreachable"
+    error_name = "ConsortiumThresholdUnreachable"
+    signature = "ConsortiumThresholdUnreachable(uint16,uint256)"
+    selector = bytes.fromhex("1c7332fd")
+    abi_inputs = (("threshold", "threshold", "uint16"), ("activeAdmins", "active_admins", "uint256"))
+    threshold: int
+    active_admins: int
+
+
+class ConsortiumUnknownAccount(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumUnknownAccount``:
+
+    ``account`` is not the account of any member.
+    """
+
+    code = "ledger.revert.ConsortiumUnknownAccount"
+    error_name = "ConsortiumUnknownAccount"
+    signature = "ConsortiumUnknownAccount(address)"
+    selector = bytes.fromhex("9377517f")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class ConsortiumUnknownMember(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumUnknownMember``:
+
+    No member has ``orgId``.
+    """
+
+    code = "ledger.revert.ConsortiumUnknownMember"
+    error_name = "ConsortiumUnknownMember"
+    signature = "ConsortiumUnknownMember(bytes32)"
+    selector = bytes.fromhex("a9a804c0")
+    abi_inputs = (("orgId", "org_id", "bytes32"),)
+    org_id: bytes
+
+
+class ConsortiumUnknownProposal(ContractRevert):
+    """Raised when Consortium reverts with ``ConsortiumUnknownProposal``:
+
+    No proposal has ``proposalId``.
+    """
+
+    code = "ledger.revert.ConsortiumUnknownProposal"
+    error_name = "ConsortiumUnknownProposal"
+    signature = "ConsortiumUnknownProposal(uint256)"
+    selector = bytes.fromhex("0fc06819")
+    abi_inputs = (("proposalId", "proposal_id", "uint256"),)
+    proposal_id: int
+
+
+class DataCatalogInvalidResourceCode(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogInvalidResourceCode``:
+
+    ``resourceCode`` is zero.
+    """
+
+    code = "ledger.revert.DataCatalogInvalidResourceCode"
+    error_name = "DataCatalogInvalidResourceCode"
+    signature = "DataCatalogInvalidResourceCode(bytes32)"
+    selector = bytes.fromhex("7efc0723")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogMissingMetadata(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogMissingMetadata``:
+
+    The metadata hash for ``resourceCode`` is zero.
+    """
+
+    code = "ledger.revert.DataCatalogMissingMetadata"
+    error_name = "DataCatalogMissingMetadata"
+    signature = "DataCatalogMissingMetadata(bytes32)"
+    selector = bytes.fromhex("ecb01acf")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogMissingReason(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogMissingReason``:
+
+    The withdrawal of ``resourceCode`` gives no reason hash.
+    """
+
+    code = "ledger.revert.DataCatalogMissingReason"
+    error_name = "DataCatalogMissingReason"
+    signature = "DataCatalogMissingReason(bytes32)"
+    selector = bytes.fromhex("d159c149")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogNotDepartment(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogNotDepartment``:
+
+    ``account`` is not an active DEPARTMENT member.
+    """
+
+    code = "ledger.revert.DataCatalogNotDepartment"
+    error_name = "DataCatalogNotDepartment"
+    signature = "DataCatalogNotDepartment(address)"
+    selector = bytes.fromhex("f1d8b131")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class DataCatalogNotProvider(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogNotProvider``:
+
+    ``account`` does not act for the provider of ``resourceCode``.
+    """
+
+    code = "ledger.revert.DataCatalogNotProvider"
+    error_name = "DataCatalogNotProvider"
+    signature = "DataCatalogNotProvider(bytes32,address)"
+    selector = bytes.fromhex("2a19eca9")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"), ("account", "account", "address"))
+    resource_code: bytes
+    account: str
+
+
+class DataCatalogPreviousVersionMismatch(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogPreviousVersionMismatch``:
+
+    The new version names ``given`` as its predecessor but the current version hash is ``expected``.
+    """
+
+    code = "ledger.revert.DataCatalogPreviousVersionMismatch"
+    error_name = "DataCatalogPreviousVersionMismatch"
+    signature = "DataCatalogPreviousVersionMismatch(bytes32,bytes32,bytes32)"
+    selector = bytes.fromhex("b61bdf29")
+    abi_inputs = (
+        ("resourceCode", "resource_code", "bytes32"),
+        ("expected", "expected", "bytes32"),
+        ("given", "given", "bytes32"),
+    )
+    resource_code: bytes
+    expected: bytes
+    given: bytes
+
+
+class DataCatalogResourceExists(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogResourceExists``:
+
+    ``resourceCode`` is already registered.
+    """
+
+    code = "ledger.revert.DataCatalogResourceExists"
+    error_name = "DataCatalogResourceExists"
+    signature = "DataCatalogResourceExists(bytes32)"
+    selector = bytes.fromhex("a69f4c5e")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogResourceWithdrawn(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogResourceWithdrawn``:
+
+    ``resourceCode`` was withdrawn and can no longer change.
+    """
+
+    code = "ledger.revert.DataCatalogResourceWithdrawn"
+    error_name = "DataCatalogResourceWithdrawn"
+    signature = "DataCatalogResourceWithdrawn(bytes32)"
+    selector = bytes.fromhex("80b4d586")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogUnknownResource(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogUnknownResource``:
+
+    ``resourceCode`` is not registered.
+    """
+
+    code = "ledger.revert.DataCatalogUnknownResource"
+    error_name = "DataCatalogUnknownResource"
+    signature = "DataCatalogUnknownResource(bytes32)"
+    selector = bytes.fromhex("36d7ba6d")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"),)
+    resource_code: bytes
+
+
+class DataCatalogUnknownVersion(ContractRevert):
+    """Raised when DataCatalog reverts with ``DataCatalogUnknownVersion``:
+
+    ``resourceCode`` has no version ``version``.
+    """
+
+    code = "ledger.revert.DataCatalogUnknownVersion"
+    error_name = "DataCatalogUnknownVersion"
+    signature = "DataCatalogUnknownVersion(bytes32,uint32)"
+    selector = bytes.fromhex("366e6743")
+    abi_inputs = (("resourceCode", "resource_code", "bytes32"), ("version", "version", "uint32"))
+    resource_code: bytes
+    version: int
+
+
+REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {
+    AccessGrantsApplicationNotPending.selector: AccessGrantsApplicationNotPending,
+    AccessGrantsBudgetExceeded.selector: AccessGrantsBudgetExceeded,
+    AccessGrantsExpiryOutOfRange.selector: AccessGrantsExpiryOutOfRange,
+    AccessGrantsGrantExhausted.selector: AccessGrantsGrantExhausted,
+    AccessGrantsGrantExpired.selector: AccessGrantsGrantExpired,
+    AccessGrantsGrantRevoked.selector: AccessGrantsGrantRevoked,
+    AccessGrantsGranteeInactive.selector: AccessGrantsGranteeInactive,
+    AccessGrantsInvalidMaxUses.selector: AccessGrantsInvalidMaxUses,
+    AccessGrantsInvalidTemplate.selector: AccessGrantsInvalidTemplate,
+    AccessGrantsMissingReason.selector: AccessGrantsMissingReason,
+    AccessGrantsNoTemplates.selector: AccessGrantsNoTemplates,
+    AccessGrantsNotApplicant.selector: AccessGrantsNotApplicant,
+    AccessGrantsNotApplicationOwner.selector: AccessGrantsNotApplicationOwner,
+    AccessGrantsNotProvider.selector: AccessGrantsNotProvider,
+    AccessGrantsResourceNotShareable.selector: AccessGrantsResourceNotShareable,
+    AccessGrantsResourceWithdrawn.selector: AccessGrantsResourceWithdrawn,
+    AccessGrantsTemplateNotAllowed.selector: AccessGrantsTemplateNotAllowed,
+    AccessGrantsTooManyTemplates.selector: AccessGrantsTooManyTemplates,
+    AccessGrantsUnknownApplication.selector: AccessGrantsUnknownApplication,
+    AccessGrantsUnknownGrant.selector: AccessGrantsUnknownGrant,
+    AccessGrantsUnknownResource.selector: AccessGrantsUnknownResource,
+    AuditAnchorNoCheckpoint.selector: AuditAnchorNoCheckpoint,
+    AuditAnchorNotLogOperator.selector: AuditAnchorNotLogOperator,
+    AuditAnchorTreeSizeNotGrowing.selector: AuditAnchorTreeSizeNotGrowing,
+    AuditAnchorUnknownCheckpoint.selector: AuditAnchorUnknownCheckpoint,
+    ConsortiumAccountInUse.selector: ConsortiumAccountInUse,
+    ConsortiumAlreadyVoted.selector: ConsortiumAlreadyVoted,
+    ConsortiumInvalidAccount.selector: ConsortiumInvalidAccount,
+    ConsortiumInvalidBootstrap.selector: ConsortiumInvalidBootstrap,
+    ConsortiumInvalidCapabilities.selector: ConsortiumInvalidCapabilities,
+    ConsortiumInvalidDeadline.selector: ConsortiumInvalidDeadline,
+    ConsortiumInvalidMemberStatus.selector: ConsortiumInvalidMemberStatus,
+    ConsortiumInvalidOrgId.selector: ConsortiumInvalidOrgId,
+    ConsortiumInvalidRole.selector: ConsortiumInvalidRole,
+    ConsortiumInvalidThreshold.selector: ConsortiumInvalidThreshold,
+    ConsortiumMemberExists.selector: ConsortiumMemberExists,
+    ConsortiumNotAdmin.selector: ConsortiumNotAdmin,
+    ConsortiumNotProposer.selector: ConsortiumNotProposer,
+    ConsortiumProposalExpired.selector: ConsortiumProposalExpired,
+    ConsortiumProposalNotOpen.selector: ConsortiumProposalNotOpen,
+    ConsortiumThresholdUnreachable.selector: ConsortiumThresholdUnreachable,
+    ConsortiumUnknownAccount.selector: ConsortiumUnknownAccount,
+    ConsortiumUnknownMember.selector: ConsortiumUnknownMember,
+    ConsortiumUnknownProposal.selector: ConsortiumUnknownProposal,
+    DataCatalogInvalidResourceCode.selector: DataCatalogInvalidResourceCode,
+    DataCatalogMissingMetadata.selector: DataCatalogMissingMetadata,
+    DataCatalogMissingReason.selector: DataCatalogMissingReason,
+    DataCatalogNotDepartment.selector: DataCatalogNotDepartment,
+    DataCatalogNotProvider.selector: DataCatalogNotProvider,
+    DataCatalogPreviousVersionMismatch.selector: DataCatalogPreviousVersionMismatch,
+    DataCatalogResourceExists.selector: DataCatalogResourceExists,
+    DataCatalogResourceWithdrawn.selector: DataCatalogResourceWithdrawn,
+    DataCatalogUnknownResource.selector: DataCatalogUnknownResource,
+    DataCatalogUnknownVersion.selector: DataCatalogUnknownVersion,
+}

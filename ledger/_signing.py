@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import coincurve
 from eth_hash.auto import keccak
@@ -25,7 +26,7 @@ def _encode_length(length: int, offset: int) -> bytes:
     return bytes((offset + 55 + len(raw),)) + raw
 
 
-def rlp_encode(item: int | bytes | list | tuple) -> bytes:  # type: ignore[type-arg]
+def rlp_encode(item: int | bytes | list[Any] | tuple[Any, ...]) -> bytes:
     """RLP-encode an int (non-negative), bytes, or a (nested) list of those."""
     if isinstance(item, int):
         if item < 0:

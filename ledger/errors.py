@@ -144,7 +144,7 @@ class ContractRevert(LedgerError):
     # (solidity name, python attribute, ABI type) per argument, in order.
     abi_inputs: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     # Arguments that are Solidity enums, converted to their Python IntEnum.
-    enum_args: ClassVar[Mapping[str, Callable[[int], Any]]] = {}
+    enum_args: ClassVar[tuple[tuple[str, Callable[[int], Any]], ...]] = ()
 
     def __init__(
         self, arguments: Mapping[str, Any], *, data: bytes = b"", tx_hash: str | None = None
@@ -162,9 +162,9 @@ class ContractRevert(LedgerError):
         """Decode ``data`` (selector + arguments) into an instance of this class."""
         types = [t for _, _, t in cls.abi_inputs]
         values = _abi_decode(types, data[4:]) if types else ()
-        arguments = {}
+        arguments: dict[str, Any] = {}
         for (name, _, abi_type), value in zip(cls.abi_inputs, values, strict=True):
-            convert = cls.enum_args.get(name)
+            convert = dict(cls.enum_args).get(name)
             arguments[name] = convert(value) if convert else _normalise(abi_type, value)
         return cls(arguments, data=data, tx_hash=tx_hash)
 
@@ -236,7 +236,8 @@ def revert_class(error_name: str) -> type[ContractRevert]:
     """
     from ledger._revert_errors import REVERT_CLASSES
 
-    for cls in (*REVERT_CLASSES.values(), RevertWithReason, Panic):
+    candidates: list[type[ContractRevert]] = [*REVERT_CLASSES.values(), RevertWithReason, Panic]
+    for cls in candidates:
         if cls.error_name == error_name:
             return cls
     raise KeyError(f"no contract declares an error named {error_name!r}")
