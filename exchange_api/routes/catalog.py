@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from exchange_api.problems import PROBLEM_RESPONSES
 from exchange_api.routes.deps import Cursor, IdempotencyKey, Limit, UnitDep
@@ -27,7 +27,18 @@ router = APIRouter(tags=["catalogue"], responses=PROBLEM_RESPONSES)
 Code = Annotated[str, Path(description="信息资源代码 (分类码/顺序码)", max_length=64)]
 
 
-@router.get("/catalog.jsonld", summary="The catalogue as DCAT 3 JSON-LD with ODRL offers")
+class JSONLDResponse(JSONResponse):
+    """A JSON-LD document."""
+
+    media_type = "application/ld+json"
+
+
+@router.get(
+    "/catalog.jsonld",
+    summary="The catalogue as DCAT 3 JSON-LD with ODRL offers",
+    response_class=JSONLDResponse,
+    responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}}},
+)
 def export(
     unit: UnitDep, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=1000)] = 500
 ) -> Response:
