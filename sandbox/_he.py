@@ -134,12 +134,15 @@ def _load_vector(ctx: ts.Context, blob: bytes) -> ts.CKKSVector:
 
 
 def encrypt_values(ctx: ts.Context, values: npt.ArrayLike) -> list[bytes]:
-    """Encrypt a vector, 4,096 values per ciphertext; returns the serialised ciphertexts."""
+    """Encrypt a vector, 4,096 values per ciphertext (the last one zero-padded); serialised."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
         raise InvalidParameters("values", "must be finite")
     s = _slots(ctx)
-    return [ts.ckks_vector(ctx, x[i : i + s].tolist()).serialize() for i in range(0, max(len(x), 1), s)]
+    # Every ciphertext carries a full set of slots (zero-padded), so any two can be added.
+    padded = np.zeros(-(-max(len(x), 1) // s) * s)
+    padded[: len(x)] = x
+    return [ts.ckks_vector(ctx, padded[i : i + s].tolist()).serialize() for i in range(0, len(padded), s)]
 
 
 def add_ciphertexts(ctx: ts.Context, contributions: Sequence[Sequence[bytes]]) -> list[bytes]:
