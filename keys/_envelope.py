@@ -59,6 +59,7 @@ _KIND_OBJECT = 2
 _FIXED = struct.Struct(">4sBBB8sH")  # magic, version, suite, kind, fingerprint, wrapped length
 _X25519_PREFIX = b"\xec\x01"  # multicodec x25519-pub
 _SM2_PREFIX = b"\x86\x24"  # multicodec sm2-pub
+Blob = bytes | bytearray | memoryview
 
 
 def _hkdf(suite: Suite, ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
@@ -302,7 +303,9 @@ def _resolve_suite(recipient: PublicEncryptionKey, suite: Suite | str | None) ->
     return chosen
 
 
-def _encrypt(kind: int, recipient: PublicEncryptionKey, plaintext: bytes, aad: bytes, suite: Suite) -> bytes:
+def _encrypt(
+    kind: int, recipient: PublicEncryptionKey, plaintext: bytes, aad: bytes, suite: Suite
+) -> bytearray:
     content_key = os.urandom(aead_key_len(suite))
     head = _FIXED.pack(_MAGIC, _VERSION, _SUITE_BYTE[suite], kind, recipient.fingerprint, 0)[:-2]
     wrapped = recipient._wrap(content_key, head)
@@ -311,10 +314,10 @@ def _encrypt(kind: int, recipient: PublicEncryptionKey, plaintext: bytes, aad: b
     out = bytearray(len(header) + len(plaintext) + TAG_LEN)
     out[: len(header)] = header
     aead_encrypt_into(suite, content_key, nonce, plaintext, header + aad, memoryview(out)[len(header) :])
-    return bytes(out)
+    return out
 
 
-def _parse(kind: int, blob: bytes) -> tuple[Suite, bytes, bytes, bytes, bytes, memoryview]:
+def _parse(kind: int, blob: Blob) -> tuple[Suite, bytes, bytes, bytes, bytes, memoryview]:
     """Split a blob into (suite, fingerprint, fixed head, wrapped key, header, ciphertext)."""
     if len(blob) < _FIXED.size:
         raise DecryptionFailed()
@@ -325,13 +328,13 @@ def _parse(kind: int, blob: bytes) -> tuple[Suite, bytes, bytes, bytes, bytes, m
     end_header = end_wrapped + NONCE_LEN
     if len(blob) < end_header:
         raise DecryptionFailed()
-    head = blob[: _FIXED.size - 2]
+    head = bytes(blob[: _FIXED.size - 2])
     return (
         _BYTE_SUITE[suite_byte],
         fingerprint,
         head,
-        blob[_FIXED.size : end_wrapped],
-        blob[:end_header],
+        bytes(blob[_FIXED.size : end_wrapped]),
+        bytes(blob[:end_header]),
         memoryview(blob)[end_header:],  # a view: large objects are not copied before decryption
     )
 
@@ -344,7 +347,7 @@ def _pick(keys: EncryptionKey | Iterable[EncryptionKey], suite: Suite, fingerpri
     raise DecryptionFailed()
 
 
-def _decrypt(kind: int, keys: EncryptionKey | Iterable[EncryptionKey], blob: bytes, aad: bytes) -> bytes:
+def _decrypt(kind: int, keys: EncryptionKey | Iterable[EncryptionKey], blob: Blob, aad: bytes) -> bytes:
     suite, fingerprint, head, wrapped, header, ciphertext = _parse(kind, blob)
     key = _pick(keys, suite, fingerprint)
     content_key = key._unwrap(wrapped, head)
@@ -365,7 +368,9 @@ def seal(
     `suite` defaults to the key's suite and must match it (an X25519 key is `intl`, SM2 is `gm`).
     `aad` is bound to the envelope and must be given again to open it (e.g. a job id).
     """
-    return _encrypt(_KIND_SEALED, recipient_public, plaintext, aad, _resolve_suite(recipient_public, suite))
+    return bytes(
+        _encrypt(_KIND_SEALED, recipient_public, plaintext, aad, _resolve_suite(recipient_public, suite))
+    )
 
 
 def open_sealed(
@@ -378,8 +383,13 @@ def open_sealed(
     return _decrypt(_KIND_SEALED, private, envelope, aad)
 
 
-def encrypt_object(holder_key: PublicEncryptionKey | EncryptionKey, plaintext: bytes, aad: bytes) -> bytes:
+def encrypt_object(
+    holder_key: PublicEncryptionKey | EncryptionKey, plaintext: bytes, aad: bytes
+) -> bytearray:
     """Encrypt data at rest under a fresh data key wrapped for the holder's key.
+
+    Returns a new `bytearray` that the caller owns: the ciphertext is written straight after the
+    header, so a large object is never copied a second time just to become immutable `bytes`.
 
     The AEAD is AES-256-GCM (`intl`) or SM4-GCM (`gm`), chosen by the holder key's suite; `aad`
     (e.g. the dataset id and version) must be given again to decrypt.
@@ -388,17 +398,17 @@ def encrypt_object(holder_key: PublicEncryptionKey | EncryptionKey, plaintext: b
     return _encrypt(_KIND_OBJECT, public, plaintext, aad, public.suite)
 
 
-def decrypt_object(holder_key: EncryptionKey | Iterable[EncryptionKey], blob: bytes, aad: bytes) -> bytes:
+def decrypt_object(holder_key: EncryptionKey | Iterable[EncryptionKey], blob: Blob, aad: bytes) -> bytes:
     """Decrypt an object made by `encrypt_object`; every failure raises `DecryptionFailed`."""
     return _decrypt(_KIND_OBJECT, holder_key, blob, aad)
 
 
 def rewrap_object(
     holder_key: EncryptionKey | Iterable[EncryptionKey],
-    blob: bytes,
+    blob: Blob,
     new_holder: PublicEncryptionKey,
     aad: bytes,
-) -> bytes:
+) -> bytearray:
     """Re-encrypt an object for `new_holder` (after a key rotation) and return the new blob.
 
     The data is decrypted and checked first, so a tampered object is never re-wrapped.
