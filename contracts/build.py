@@ -99,26 +99,29 @@ def _check_compiler(solc_binary: Path) -> str:
     return str(full)
 
 
-def compile_sources(
-    sources: dict[str, str] | None = None, solc_binary: Path = SOLC_WRAPPER
-) -> dict[str, dict[str, Any]]:
-    """Compile `sources` (default: `src/`) and return the artifact of each name in ARTIFACT_NAMES.
+def compile_output(sources: dict[str, str], solc_binary: Path = SOLC_WRAPPER) -> dict[str, Any]:
+    """Compile `sources` and return solc's standard-JSON output (every contract, interfaces included).
 
     Raises BuildError when the compiler is missing or not the pinned version, or reports any error
-    or warning (warnings are treated as errors so the sources stay clean).
+    or warning (warnings are treated as errors so the sources stay clean). The output gains a
+    `fullVersion` key naming the compiler that produced it.
     """
-    sources = read_sources() if sources is None else sources
     full_version = _check_compiler(solc_binary)
     try:
-        output = solcx.compile_standard(_standard_input(sources), solc_binary=solc_binary)
+        output: dict[str, Any] = solcx.compile_standard(_standard_input(sources), solc_binary=solc_binary)
     except SolcError as exc:
         raise BuildError(f"solc failed: {exc}") from exc
     problems = [e["formattedMessage"] for e in output.get("errors", []) if e.get("severity") != "info"]
     if problems:
         raise BuildError("solc reported:\n" + "\n".join(problems))
+    output["fullVersion"] = full_version
+    return output
 
+
+def artifacts_from(output: dict[str, Any], sources: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Return the artifact of each name in ARTIFACT_NAMES from a `compile_output` of `sources`."""
     compiler = compiler_settings()
-    compiler["fullVersion"] = full_version
+    compiler["fullVersion"] = output["fullVersion"]
     shared_hash = source_hash(sources)
     artifacts: dict[str, dict[str, Any]] = {}
     for name in ARTIFACT_NAMES:
@@ -139,6 +142,14 @@ def compile_sources(
             "sourceHash": shared_hash,
         }
     return artifacts
+
+
+def compile_sources(
+    sources: dict[str, str] | None = None, solc_binary: Path = SOLC_WRAPPER
+) -> dict[str, dict[str, Any]]:
+    """Compile `sources` (default: `src/`) and return the artifact of each name in ARTIFACT_NAMES."""
+    sources = read_sources() if sources is None else sources
+    return artifacts_from(compile_output(sources, solc_binary), sources)
 
 
 def render(artifact: dict[str, Any]) -> str:

@@ -39,7 +39,7 @@ contract AccessGrants is IAccessGrants {
         bytes32 purposeHash,
         uint64 requestedExpiry,
         bytes32[] calldata templateDigests
-    ) external returns (uint256 id) {
+    ) external returns (uint256 applicationId) {
         bytes32 applicant = _requireApplicant();
         (bytes32 provider, IDataCatalog.ShareType shareType) = _shareableResource(resourceCode);
         bool unconditional = shareType == IDataCatalog.ShareType.UNCONDITIONAL;
@@ -47,9 +47,9 @@ contract AccessGrants is IAccessGrants {
             requestedExpiry,
             unconditional ? uint64(block.timestamp) + MAX_UNCONDITIONAL_TERM : type(uint64).max
         );
-        id = ++_applicationCount;
-        _storeTemplates(id, templateDigests);
-        Application storage a = _applications[id];
+        applicationId = ++_applicationCount;
+        _storeTemplates(applicationId, templateDigests);
+        Application storage a = _applications[applicationId];
         a.resourceCode = resourceCode;
         a.applicantOrgId = applicant;
         a.providerOrgId = provider;
@@ -59,7 +59,7 @@ contract AccessGrants is IAccessGrants {
         a.submittedAt = uint64(block.timestamp);
         a.status = ApplicationStatus.PENDING;
         emit ApplicationSubmitted(
-            id,
+            applicationId,
             resourceCode,
             applicant,
             policyHash,
@@ -70,7 +70,7 @@ contract AccessGrants is IAccessGrants {
         if (unconditional) {
             // An unconditional share carries no conditions of its own: the applicant's stated policy
             // is the agreement, and the defaults bound use so that every grant stays finite.
-            _issue(id, a, a.requestedExpiry, DEFAULT_MAX_USES, DEFAULT_PRIVACY_BUDGET, a.policyHash);
+            _issue(applicationId, a, a.requestedExpiry, DEFAULT_MAX_USES, DEFAULT_PRIVACY_BUDGET, a.policyHash);
         }
     }
 

@@ -163,8 +163,9 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function roleOf(address account) external view returns (Role role) {
-        (, role, ) = _activeMember(account);
+    function roleOf(address account) external view returns (Role) {
+        (, Role role, ) = _activeMember(account);
+        return role;
     }
 
     /// @inheritdoc IConsortium
@@ -180,7 +181,9 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function activeMember(address account) external view returns (bytes32, Role, uint32) {
+    function activeMember(
+        address account
+    ) external view returns (bytes32 orgId, Role role, uint32 capabilities) {
         return _activeMember(account);
     }
 

@@ -28,7 +28,7 @@ contract DataCatalog is IDataCatalog {
         OpenType openType,
         bytes32 metadataHash,
         bytes32 schemaHash
-    ) external returns (bytes32 hash) {
+    ) external returns (bytes32 newVersionHash) {
         bytes32 provider = _requireDepartment();
         if (resourceCode == bytes32(0)) revert DataCatalogInvalidResourceCode(resourceCode);
         Resource storage r = _resources[resourceCode];
@@ -37,8 +37,8 @@ contract DataCatalog is IDataCatalog {
         r.resourceCode = resourceCode;
         r.providerOrgId = provider;
         r.registeredAt = uint64(block.timestamp);
-        hash = _publish(r, 1, shareType, openType, metadataHash, schemaHash, bytes32(0));
-        emit ResourceRegistered(resourceCode, provider, shareType, openType, metadataHash, schemaHash, hash);
+        newVersionHash = _publish(r, 1, shareType, openType, metadataHash, schemaHash, bytes32(0));
+        emit ResourceRegistered(resourceCode, provider, shareType, openType, metadataHash, schemaHash, newVersionHash);
         emit ResourceVersionPublished(
             resourceCode,
             1,
@@ -47,7 +47,7 @@ contract DataCatalog is IDataCatalog {
             metadataHash,
             schemaHash,
             bytes32(0),
-            hash
+            newVersionHash
         );
     }
 
@@ -59,14 +59,14 @@ contract DataCatalog is IDataCatalog {
         OpenType openType,
         bytes32 metadataHash,
         bytes32 schemaHash
-    ) external returns (uint32 version, bytes32 hash) {
+    ) external returns (uint32 version, bytes32 newVersionHash) {
         Resource storage r = _ownResource(resourceCode);
         if (previousVersionHash != r.versionHash) {
             revert DataCatalogPreviousVersionMismatch(resourceCode, r.versionHash, previousVersionHash);
         }
         if (metadataHash == bytes32(0)) revert DataCatalogMissingMetadata(resourceCode);
         version = r.version + 1;
-        hash = _publish(r, version, shareType, openType, metadataHash, schemaHash, previousVersionHash);
+        newVersionHash = _publish(r, version, shareType, openType, metadataHash, schemaHash, previousVersionHash);
         emit ResourceVersionPublished(
             resourceCode,
             version,
@@ -75,7 +75,7 @@ contract DataCatalog is IDataCatalog {
             metadataHash,
             schemaHash,
             previousVersionHash,
-            hash
+            newVersionHash
         );
     }
 
@@ -111,7 +111,9 @@ contract DataCatalog is IDataCatalog {
     }
 
     /// @inheritdoc IDataCatalog
-    function shareTerms(bytes32 resourceCode) external view returns (bytes32, ShareType, bool, uint32) {
+    function shareTerms(
+        bytes32 resourceCode
+    ) external view returns (bytes32 providerOrgId, ShareType shareType, bool withdrawn, uint32 version) {
         Resource storage r = _resources[resourceCode];
         return (r.providerOrgId, r.shareType, r.withdrawn, r.version);
     }

@@ -117,7 +117,7 @@ interface IDataCatalog {
         OpenType openType,
         bytes32 metadataHash,
         bytes32 schemaHash
-    ) external returns (bytes32 versionHash);
+    ) external returns (bytes32 newVersionHash);
 
     /**
      * @notice Publishes the next version of `resourceCode`; returns its number and hash.
@@ -133,7 +133,7 @@ interface IDataCatalog {
         OpenType openType,
         bytes32 metadataHash,
         bytes32 schemaHash
-    ) external returns (uint32 version, bytes32 versionHash);
+    ) external returns (uint32 version, bytes32 newVersionHash);
 
     /**
      * @notice Withdraws `resourceCode` for good: no new applications, existing grants stop working.

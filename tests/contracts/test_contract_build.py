@@ -15,9 +15,15 @@ from contracts import ARTIFACT_NAMES, ArtifactNotFoundError, artifact_sha256, bu
 
 
 @pytest.fixture(scope="module")
-def rebuilt() -> dict[str, dict[str, Any]]:
+def output() -> dict[str, Any]:
     """Compile the sources once for the module with the real compiler wrapper."""
-    return build.compile_sources()
+    return build.compile_output(build.read_sources())
+
+
+@pytest.fixture(scope="module")
+def rebuilt(output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The artifacts of that compile."""
+    return build.artifacts_from(output, build.read_sources())
 
 
 @pytest.mark.slow
@@ -45,6 +51,25 @@ def test_check_fails_on_a_stale_or_extra_artifact(
 
     assert build.main([]) == 0
     assert (tmp_path / "AuditAnchor.json").read_text() == build.render(rebuilt["AuditAnchor"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ARTIFACT_NAMES)
+def test_implementation_abi_matches_its_interface(output: dict[str, Any], name: str) -> None:
+    """Each contract exposes exactly its interface's functions, errors and events, with the same names."""
+
+    def surface(abi: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+        return {
+            (item["type"], item["name"]): (
+                [(i["name"], i["type"]) for i in item.get("inputs", [])],
+                [(o["name"], o["type"]) for o in item.get("outputs", [])],
+            )
+            for item in abi
+            if item["type"] in ("function", "error", "event")
+        }
+
+    interface = output["contracts"][f"I{name}.sol"][f"I{name}"]["abi"]
+    assert surface(load_artifact(name)["abi"]) == surface(interface)
 
 
 def test_committed_source_hash_matches_sources() -> None:
