@@ -13,6 +13,7 @@ suite, algorithm, key id and time are covered by the signature (no algorithm sub
 from __future__ import annotations
 
 import hmac
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ __all__ = [
 SIGNED_KIND = "tdex.signed"
 SIGNED_VERSION = 1
 
+_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # one spelling, so times compare as text
 _ED25519_PREFIX = b"\xed\x01"  # multicodec ed25519-pub
 _SM2_PREFIX = b"\x86\x24"  # multicodec sm2-pub (0x1206, draft), compressed point
 
@@ -369,6 +371,8 @@ def verify_signed(
     alg = _field(sig, "alg", str)
     kid = _field(sig, "kid", str)
     created = _field(sig, "created", str)
+    if not _CREATED.fullmatch(created):
+        raise SignedDocumentMalformed(f"signature created {created[:30]!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
         value = b64url_decode(_field(sig, "value", str))
     except ValueError:

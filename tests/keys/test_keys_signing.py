@@ -210,6 +210,7 @@ def test_untrusted_signer_is_reported(suite: Suite) -> None:
         lambda d: d["signature"].__setitem__("value", "not base64!"),
         lambda d: d["signature"].__setitem__("suite", "rot13"),
         lambda d: d["signature"].__setitem__("kid", "did:web:example.com"),
+        lambda d: d["signature"].__setitem__("created", "2025-03-01 08:00:00"),
     ],
     ids=[
         "no-payload",
@@ -220,6 +221,7 @@ def test_untrusted_signer_is_reported(suite: Suite) -> None:
         "bad-value",
         "bad-suite",
         "not-did-key",
+        "bad-time",
     ],
 )
 def test_malformed_documents(mutate: Any) -> None:
