@@ -1,7 +1,8 @@
 """The `tdex` command: one front door to the demo, the services, the keys, the audit tools and benchmarks.
 
 Each capability adds its own sub-command module under `tdex/commands/` and lists it in
-`COMMAND_MODULES`; a module exposes `app` (a `typer.Typer`) and `NAME`.
+`COMMAND_MODULES`; a module exposes `NAME` and either `app` (a `typer.Typer` group of
+sub-commands) or `command` (a single function, for commands such as `tdex demo`).
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ def _root(
 def _register() -> None:
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)
-        sub = module.app
-        if isinstance(sub, typer.Typer):
-            app.add_typer(sub, name=module.NAME)
+        if hasattr(module, "command"):
+            app.command(name=module.NAME)(module.command)
+        else:
+            app.add_typer(module.app, name=module.NAME)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ import typer
 import bench
 
 NAME = "bench"
-app = typer.Typer(help="Run a benchmark (it compares against a peer in the same run).", no_args_is_help=True)
 
 
 def available() -> list[str]:
@@ -19,17 +18,11 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_"))
 
 
-@app.command("run", hidden=True)
-def _run_hidden(name: str) -> None:  # pragma: no cover - alias kept for scripts
-    run(name, as_json=True)
-
-
-@app.callback(invoke_without_command=True)
-def run(
+def command(
     name: str = typer.Argument(..., help="Benchmark name, e.g. ledger, keys, api, sandbox, audit, cert."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with a `figures` map."),
 ) -> None:
-    """Run benchmark NAME."""
+    """Run benchmark NAME (it compares against a peer in the same run)."""
     if name not in available():
         typer.echo(f"unknown benchmark {name!r}; available: {', '.join(available())}", err=True)
         raise typer.Exit(2)

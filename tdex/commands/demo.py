@@ -5,14 +5,12 @@ from __future__ import annotations
 import typer
 
 NAME = "demo"
-app = typer.Typer(help="Run the end-to-end demo scenario.", invoke_without_command=True)
 
 
-@app.callback(invoke_without_command=True)
-def demo(
+def command(
     backend: str = typer.Option("anvil", help="Chain backend: anvil, eth-tester, or a JSON-RPC URL."),
 ) -> None:
-    """Run every demo step; each step verifies its outcome on chain or through the API."""
+    """Run the end-to-end demo; each step verifies its outcome on chain or through the API."""
     from tdex.demo import run_demo
 
     raise typer.Exit(run_demo(backend=backend))
