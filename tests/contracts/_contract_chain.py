@@ -184,3 +184,27 @@ def deploy(admin_count: int = 2, threshold: int = 2, admin_caps: Sequence[int] |
     grants = _deploy(w3, "AccessGrants", admins[0], consortium.address, catalog.address)
     anchor = _deploy(w3, "AuditAnchor", admins[0], consortium.address)
     return Chain(w3, consortium, catalog, grants, anchor, admins, others)
+
+
+@dataclass
+class Cast:
+    """The deployed chain and the accounts of the members admitted on it."""
+
+    chain: Chain
+    bureau: str
+    admin2: str
+    dept: str
+    dept2: str
+    bank: str
+    auditor: str
+    outsider: str
+
+
+def admit_cast(chain: Chain) -> Cast:
+    """Admit two departments, a bank and an auditor by vote on `chain`; return who is who."""
+    dept, dept2, bank, auditor, outsider = chain.others[:5]
+    chain.admit("dept", dept, Role.DEPARTMENT)
+    chain.admit("dept2", dept2, Role.DEPARTMENT)
+    chain.admit("bank", bank, Role.ENTERPRISE)
+    chain.admit("auditor", auditor, Role.AUDITOR)
+    return Cast(chain, chain.admins[0], chain.admins[1], dept, dept2, bank, auditor, outsider)

@@ -1,25 +1,13 @@
-"""Fixtures for the contract tests: a fresh in-process chain with a small cast of members."""
+"""Fixtures for the contract tests: a fresh in-process chain with a small cast of members.
+
+Test modules import helpers from `_contract_chain`, never from this file: every test folder has a
+`conftest` module and only one of them can be `import conftest` at a time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from _contract_chain import Chain, Role, deploy
-
-
-@dataclass
-class Cast:
-    """The deployed chain and the accounts of the members admitted on it."""
-
-    chain: Chain
-    bureau: str
-    admin2: str
-    dept: str
-    dept2: str
-    bank: str
-    auditor: str
-    outsider: str
+from _contract_chain import Cast, Chain, admit_cast, deploy
 
 
 @pytest.fixture
@@ -31,9 +19,4 @@ def chain() -> Chain:
 @pytest.fixture
 def cast(chain: Chain) -> Cast:
     """The chain with two departments, a bank and an auditor admitted by vote."""
-    dept, dept2, bank, auditor, outsider = chain.others[:5]
-    chain.admit("dept", dept, Role.DEPARTMENT)
-    chain.admit("dept2", dept2, Role.DEPARTMENT)
-    chain.admit("bank", bank, Role.ENTERPRISE)
-    chain.admit("auditor", auditor, Role.AUDITOR)
-    return Cast(chain, chain.admins[0], chain.admins[1], dept, dept2, bank, auditor, outsider)
+    return admit_cast(chain)

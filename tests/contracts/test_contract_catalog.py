@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import eth_abi
-from _contract_chain import OpenType, ShareType, b32
-from conftest import Cast
+from _contract_chain import Cast, OpenType, ShareType, b32
 from eth_utils import keccak
 
 CODE = b32("resource:population")

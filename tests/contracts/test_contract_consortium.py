@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _contract_chain import ALL_CAPABILITIES, LOG_OPERATOR, Chain, Role, b32, reverted
-from conftest import Cast
+from _contract_chain import ALL_CAPABILITIES, LOG_OPERATOR, Cast, Chain, Role, b32, reverted
 from web3 import EthereumTesterProvider, Web3
 
 from contracts import load_artifact

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from _contract_chain import Chain, OpenType, Role, ShareType, b32
-from conftest import Cast
+from _contract_chain import Cast, Chain, OpenType, Role, ShareType, b32
 
 DAY = 86_400
 OPEN = b32("resource:open")
