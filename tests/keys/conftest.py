@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,6 @@ settings.register_profile(
     "keys", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("keys")
-
-# SM2 is pure Python: property tests over the gm suite run fewer examples.
-EXAMPLES = {Suite.INTL: 30, Suite.GM: 8}
-
-FIXED_TIME = datetime(2025, 3, 1, 8, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=[Suite.INTL, Suite.GM], ids=["intl", "gm"])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from keys_constants import EXAMPLES
 
 from keys import (
     EncryptionKey,

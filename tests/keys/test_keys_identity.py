@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import FIXED_TIME
+from keys_constants import FIXED_TIME
 
 from keys import OrgIdentity, OrgKeys, Suite, verify_rotation
 from keys._encoding import b64url_encode

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, FIXED_TIME
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from keys_constants import EXAMPLES, FIXED_TIME
 
 from keys import (
     Ed25519SigningKey,
