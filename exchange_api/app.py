@@ -18,6 +18,7 @@ from exchange_api.routes import applications, catalog, grants, orgs, system
 from exchange_api.schemas.orgs import OrgCreate, Role
 from exchange_api.services.context import SYSTEM, Ctx, utcnow
 from exchange_api.services.orgs import bootstrap_bureau
+from exchange_api.sync import ChainReader, ChainSync
 
 __all__ = ["create_app"]
 
@@ -37,12 +38,18 @@ def create_app(
     writer: ChainWriter | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     run_relay: bool = True,
+    reader: ChainReader | None = None,
 ) -> FastAPI:
-    """The exchange app on `settings`' store; with a `writer`, a relay drains the outbox to it."""
+    """The exchange app on `settings`' store.
+
+    With a `writer`, a relay drains the outbox to it; with a `reader`, a background sync compares
+    chain events with the store (both start with the app unless `run_relay` is False).
+    """
     settings.check()
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     relay = Relay(sessions, writer, settings, clock=clock) if writer is not None else None
+    sync = ChainSync(sessions, reader, settings, clock=clock) if reader is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,11 +67,15 @@ def create_app(
                 )
         if relay is not None and run_relay:
             relay.start()
+        if sync is not None and run_relay:
+            sync.start()
         try:
             yield
         finally:
             if relay is not None:
                 relay.stop()
+            if sync is not None:
+                sync.stop()
             engine.dispose()
 
     app = FastAPI(title="tdex exchange", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
@@ -73,8 +84,20 @@ def create_app(
     app.state.sessions = sessions
     app.state.clock = clock
     app.state.relay = relay
+    app.state.sync = sync
     app.state.verifier = RequestVerifier(sessions, settings.signature_window_s, clock)
     problems.install(app)
     for module in (system, orgs, catalog, applications, grants):
         app.include_router(module.router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain."""
+    settings = Settings.from_env()
+    writer = None
+    if settings.chain_url:
+        from exchange_api.ledger_writer import connect_writer
+
+        writer = connect_writer(settings)
+    return create_app(settings, writer=writer)

@@ -194,9 +194,41 @@ class FakeChain:
         if kind in {"catalog.register", "catalog.publish_version"}:
             result["version_hash"] = "0x" + hashlib.sha256(tx_hash.encode()).hexdigest()
         self.effects.append(
-            {"kind": kind, "payload": tx["payload"], "inputs": tx["inputs"], "block": self.block}
+            {
+                "kind": kind,
+                "payload": tx["payload"],
+                "inputs": tx["inputs"],
+                "block": self.block,
+                "tx_hash": tx_hash,
+            }
         )
         return Confirmation(tx_hash, self.block, ok=True, result=result)
+
+    def events_since(self, block: int) -> tuple[list[Any], int]:
+        """The applied writes as `exchange_api.sync.ChainEvent`s (the fake's `ChainReader`)."""
+        from exchange_api.sync import ChainEvent
+
+        self._up()
+        names = {
+            "catalog.register": "catalog.version",
+            "catalog.publish_version": "catalog.version",
+            "catalog.withdraw": "catalog.withdrawn",
+            "grants.approve": "grants.issued",
+            "grants.revoke": "grants.revoked",
+            "member.admit": "member.admitted",
+        }
+        events = []
+        for effect in self.effects:
+            if effect["block"] < block:
+                continue
+            kind, payload = effect["kind"], effect["payload"]
+            if kind == "grants.apply" and payload.get("share_type") == "unconditional":
+                # An unconditional grant is issued with its application; its policy is the agreement.
+                kind, payload = "grants.approve", {**payload, "agreement_hash": payload["policy_hash"]}
+            if kind not in names:
+                continue
+            events.append(ChainEvent(names[kind], effect["block"], effect["tx_hash"], dict(payload)))
+        return events, self.block + 1
 
     def confirmation(self, kind: str, tx_hash: str) -> Confirmation | None:
         self._up()

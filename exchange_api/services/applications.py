@@ -266,6 +266,7 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
         {
             "application_id": app.id,
             "code": resource.code,
+            "share_type": resource.share_type,
             "applicant_org_id_hash": org_id_hash(applicant.uscc),
             "policy_hash": policy_hash,
             "purpose_hash": record_hash({"kind": "tdex.purpose", "version": 1, "purpose": data.purpose}),

@@ -135,7 +135,7 @@ def register(ctx: Ctx, data: ResourceCreate) -> ResourcePublic:
     session.flush()
     fields = ResourceFields.model_validate(data.model_dump(include=set(_FIELDS)))
     doc = metadata_document(data.code, 1, provider, fields)
-    payload = _chain_payload(data.code, provider, doc, fields)
+    payload = {**_chain_payload(data.code, provider, doc, fields), "version": 1}
     entry = enqueue(ctx, "catalog.register", provider.id, payload)
     version = ResourceVersion(
         resource_id=resource.id,
@@ -200,6 +200,7 @@ def publish_version(ctx: Ctx, code: str, data: ResourceVersionCreate) -> Resourc
     doc = metadata_document(code, number, provider, data)
     payload = _chain_payload(code, provider, doc, data)
     payload["previous_metadata_hash"] = previous.metadata_hash
+    payload["version"] = number
     previous_anchor = (
         session.get(OutboxEntry, previous.anchor_outbox_id) if previous.anchor_outbox_id else None
     )
@@ -375,7 +376,7 @@ def _public(session: Session, resources: Sequence[Resource]) -> list[ResourcePub
 def _rarest(session: Session, terms: list[str]) -> str:
     # A capped count per term is cheap on the (term, resource_id) key and good enough to pick a driver.
     def capped(term: str) -> int:
-        inner = select(SearchTerm.resource_id).where(SearchTerm.term == term).limit(5000).subquery()
+        inner = select(SearchTerm.resource_id).where(SearchTerm.term == term).limit(1000).subquery()
         return session.scalar(select(func.count()).select_from(inner)) or 0
 
     return min(terms, key=capped)

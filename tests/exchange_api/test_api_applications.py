@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import TEMPLATE, TEMPLATE_2, World, application, entry
+from api_support import TEMPLATE, TEMPLATE_2, World, application, entry
 
 from exchange_api._crypto import record_hash
 from exchange_api.client import ApiProblem

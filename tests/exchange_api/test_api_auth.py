@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import World
+from api_support import World
 
 from keys import SigningKey, sign_request
 

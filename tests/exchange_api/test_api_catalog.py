@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import World, entry
+from api_support import World, entry
 
 
 def test_register_and_read(world: World) -> None:
@@ -21,7 +21,7 @@ def test_register_and_read(world: World) -> None:
 
 
 import pytest  # noqa: E402
-from conftest import application  # noqa: E402
+from api_support import application  # noqa: E402
 
 from exchange_api._crypto import record_hash  # noqa: E402
 from exchange_api.client import ApiProblem  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from conftest import World, build_world, entry
+from api_support import World, build_world, entry
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,

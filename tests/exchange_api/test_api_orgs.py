@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import World, make_uscc
+from api_support import World, make_uscc
 
 from exchange_api.client import ApiProblem
 from keys import SigningKey

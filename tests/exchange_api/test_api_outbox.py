@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import World, application, entry
+from api_support import World, application, entry
 
 from exchange_api.models import OutboxEntry
 from exchange_api.outbox import Relay
