@@ -109,7 +109,9 @@ def step_register_the_catalogue(ctx: DemoContext) -> str:
     deployment, cast = _deployment(ctx), _cast(ctx)
     for entry in RESOURCES:
         provider = cast[entry["provider"]]
-        metadata = {k: (v.name if isinstance(v, ledger.ShareType | ledger.OpenType) else v) for k, v in entry.items()}
+        metadata = {
+            k: (v.name if isinstance(v, ledger.ShareType | ledger.OpenType) else v) for k, v in entry.items()
+        }
         deployment.catalog.register(
             provider.signer,
             resource_id(entry["code"]),
