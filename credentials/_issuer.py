@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from credentials._anchor import (
@@ -51,6 +51,14 @@ __all__ = [
 ]
 
 ISSUER_STATE_KIND = "tdex.cert-issuer-state"
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    # Same day and time `years` later; 29 February becomes 28 February in a common year.
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +217,8 @@ class CertificateIssuer:
         now = self._clock()
         start = valid_from or now
         end = valid_until
-        if end is None and ctype.default_validity_days is not None:
-            end = start + timedelta(days=ctype.default_validity_days)
+        if end is None and ctype.default_validity_years is not None:
+            end = _add_years(start, ctype.default_validity_years)
         index = self._allocate()
         try:
             unsigned = build_credential(

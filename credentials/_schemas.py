@@ -76,14 +76,14 @@ def _subject(properties: Mapping[str, Any], required: Iterable[str]) -> dict[str
 
 @dataclass(frozen=True, slots=True)
 class CertificateType:
-    """A kind of certificate: its short key, VC type, Chinese title, schema and default validity."""
+    """A kind of certificate: its short key, VC type, Chinese title, schema and default validity in years."""
 
     key: str
     credential_type: str
     title: str
     schema_id: str
     schema: Mapping[str, Any]
-    default_validity_days: int | None
+    default_validity_years: int | None
 
     @property
     def subject_properties(self) -> tuple[str, ...]:
@@ -132,7 +132,7 @@ BUSINESS_LICENCE = CertificateType(
         ),
         needs_until=False,
     ),
-    default_validity_days=None,
+    default_validity_years=None,
 )
 
 _FP_ID = SCHEMA_BASE + "food-operation-permit/v1"
@@ -191,7 +191,7 @@ FOOD_OPERATION_PERMIT = CertificateType(
         ),
         needs_until=True,  # a food operation permit is valid for five years
     ),
-    default_validity_days=5 * 365 + 1,
+    default_validity_years=5,
 )
 
 _CT_ID = SCHEMA_BASE + "credit-threshold/v1"
@@ -227,7 +227,7 @@ CREDIT_THRESHOLD = CertificateType(
         ),
         needs_until=True,
     ),
-    default_validity_days=30,
+    default_validity_years=None,  # attestations set their own, short, window
 )
 
 CERTIFICATE_TYPES: Mapping[str, CertificateType] = {

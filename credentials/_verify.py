@@ -290,9 +290,9 @@ class Verifier:
         if proof is None:
             return CheckResult("status", Outcome.SKIPPED, "not checked: the proof failed")
         suite = CRYPTOSUITES[proof.cryptosuite].suite
-        claim = _claimed_account(credential)
         notes = []
         try:
+            claim = _claimed_account(credential)
             for raw in entries:
                 entry = parse_status_entry(raw)
                 if entry.purpose not in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
