@@ -145,7 +145,8 @@ def step_unconditional_application_is_granted_at_once(ctx: DemoContext) -> str:
     grant = deployment.grants.grant(outcome.application_id)
     ctx.expect(grant.status == ledger.GrantStatus.ACTIVE, "the grant is active on chain")
     ctx.expect(grant.grantee_org_id == org_id(cast["bank"].uscc), "the grant names the bank")
-    return f"grant {grant.grant_id}: {grant.max_uses} uses, expires {time.strftime('%Y-%m-%d', time.gmtime(grant.expiry))}"
+    expires = time.strftime("%Y-%m-%d", time.gmtime(grant.expiry))
+    return f"grant {grant.grant_id}: {grant.max_uses} uses, expires {expires}"
 
 
 def step_conditional_application_is_approved(ctx: DemoContext) -> str:
