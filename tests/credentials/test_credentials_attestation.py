@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from test_credentials_credit import DAY, REF, T0, _book
+from credentials_support import DAY, REF, T0, credit_book
 
 from credentials import (
     CreditScore,
@@ -28,7 +28,7 @@ ATTESTER = SigningKey.generate("intl")
 
 
 def _score() -> CreditScore:
-    return compute_score(_book().events, REF, as_of=T0 + 100 * DAY)
+    return compute_score(credit_book().events, REF, as_of=T0 + 100 * DAY)
 
 
 def _attestation(**kwargs: Any) -> dict[str, Any]:
@@ -112,10 +112,10 @@ def test_weaker_expired_or_misdirected_attestations_are_rejected() -> None:
 def test_auditor_recomputes_the_attested_score() -> None:
     """With the events an auditor confirms the digest and score; a rewritten history is caught."""
     result = _verify(_attestation())
-    assert audit_attestation(result, _book().events).score == 645
-    rewritten = [replace(e, weight=-1) if e.event_id == 1 else e for e in _book().events]
+    assert audit_attestation(result, credit_book().events).score == 645
+    rewritten = [replace(e, weight=-1) if e.event_id == 1 else e for e in credit_book().events]
     with pytest.raises(AttestationInvalid):
         audit_attestation(result, rewritten)
     dishonest = replace(result, score_at_least=700)
     with pytest.raises(AttestationInvalid):
-        audit_attestation(dishonest, _book().events)
+        audit_attestation(dishonest, credit_book().events)

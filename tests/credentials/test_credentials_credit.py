@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from credentials_support import DAY, EVIDENCE, OTHER, RECORDER, REF, T0, credit_book
 
 from credentials import (
     MODEL_V1,
@@ -21,25 +22,10 @@ from credentials import (
 )
 from credentials.errors import CreditEventInvalid, CreditModelUnknown
 
-DAY = 86_400
-T0 = 1_700_000_000
-REF = b"\x01" * 32
-OTHER = b"\x02" * 32
-EVIDENCE = b"\xee" * 32
-RECORDER = "0x" + "aa" * 20
-
-
-def _book() -> CreditBook:
-    book = CreditBook()
-    book.record(RECORDER, REF, CreditCategory.ADMINISTRATIVE_PENALTY, -100, EVIDENCE, T0, now=T0)
-    book.record(RECORDER, REF, CreditCategory.COMMENDATION, 37, EVIDENCE, T0 - 200 * DAY, now=T0)
-    book.record(RECORDER, OTHER, CreditCategory.SERIOUS_DISHONESTY, -300, EVIDENCE, T0, now=T0)
-    return book
-
 
 def test_golden_score() -> None:
     """The documented example scores 645 (C): 700 − 82.70 + 27.83, rounded half-even."""
-    score = compute_score(_book().events, REF, as_of=T0 + 100 * DAY)
+    score = compute_score(credit_book().events, REF, as_of=T0 + 100 * DAY)
     assert (score.score, score.grade, score.checkpoint) == (645, "C", 3)
     assert [str(c.points) for c in score.contributions] == ["-82.70", "27.83"]
     assert [str(c.factor) for c in score.contributions] == ["0.827039", "0.752123"]
@@ -50,16 +36,16 @@ def test_recomputation_is_identical_in_another_process() -> None:
     """A fresh interpreter (another hash seed) computes byte-identical score JSON."""
     script = (
         "import json,sys;sys.path.insert(0,'tests/credentials');"
-        "from test_credentials_credit import _book, REF, T0, DAY;"
+        "from credentials_support import credit_book, REF, T0, DAY;"
         "from credentials import compute_score;"
-        "print(json.dumps(compute_score(_book().events, REF, as_of=T0 + 100 * DAY).to_json()))"
+        "print(json.dumps(compute_score(credit_book().events, REF, as_of=T0 + 100 * DAY).to_json()))"
     )
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, check=True)
-    here = compute_score(_book().events, REF, as_of=T0 + 100 * DAY).to_json()
+    here = compute_score(credit_book().events, REF, as_of=T0 + 100 * DAY).to_json()
     assert json.loads(out.stdout) == here
-    assert compute_score(reversed(_book().events), REF, as_of=T0 + 100 * DAY).to_json() == here
+    assert compute_score(reversed(credit_book().events), REF, as_of=T0 + 100 * DAY).to_json() == here
 
 
 def test_half_life_halves_the_points() -> None:
@@ -84,14 +70,14 @@ def test_notice_period_and_future_events() -> None:
 
 def test_serious_dishonesty_does_not_decay_and_forces_grade_d() -> None:
     """A listing keeps its full weight over time and makes the grade D."""
-    score = compute_score(_book().events, OTHER, as_of=T0 + 3000 * DAY)
+    score = compute_score(credit_book().events, OTHER, as_of=T0 + 3000 * DAY)
     assert score.score == 400 and score.grade == "D"
     assert score.contributions[0].note == "no decay while in force"
 
 
 def test_checkpoint_limits_the_events() -> None:
     """As of checkpoint N only events 1..N count, including which corrections exist."""
-    book = _book()
+    book = credit_book()
     book.correct(RECORDER, 1, -20, EVIDENCE, T0, now=T0 + DAY)  # event 4 supersedes event 1
     before = compute_score(book.events, REF, as_of=T0 + 100 * DAY, checkpoint=3)
     after = compute_score(book.events, REF, as_of=T0 + 100 * DAY)
@@ -103,7 +89,7 @@ def test_checkpoint_limits_the_events() -> None:
 
 def test_dispute_flow() -> None:
     """Dispute → uphold keeps the event; dispute → correct supersedes it; history stays complete."""
-    book = _book()
+    book = credit_book()
     book.dispute(1)
     assert book.events[0].status is EventStatus.DISPUTED
     with pytest.raises(CreditEventInvalid):

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import NOW, Department, make_department
+from credentials_support import NOW, Department, make_department
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 
 import pytest
-from conftest import CHAIN_ID, NOW, Department, make_department
+from credentials_support import CHAIN_ID, NOW, Department, make_department
 
 from credentials import (
     FOOD_OPERATION_PERMIT,
