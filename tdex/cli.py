@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.keys",
     "tdex.commands.ident",
     "tdex.commands.serve",
+    "tdex.commands.node",
 )
 
 app = typer.Typer(
