@@ -11,7 +11,14 @@ from typing import Any
 from contracts.errors import ArtifactNotFoundError
 
 # Deployment order: each contract's constructor takes addresses of the ones before it.
-ARTIFACT_NAMES: tuple[str, ...] = ("Consortium", "DataCatalog", "AccessGrants", "AuditAnchor")
+ARTIFACT_NAMES: tuple[str, ...] = (
+    "Consortium",
+    "DataCatalog",
+    "AccessGrants",
+    "AuditAnchor",
+    "CertificateRegistry",
+    "CreditLedger",
+)
 
 
 @cache
