@@ -86,10 +86,15 @@ def parse_chain_account(value: object) -> tuple[int, str]:
 
 @dataclass(frozen=True, slots=True)
 class AnchoredCertificate:
-    """A certificate as the registry holds it (times are Unix seconds; `valid_until` 0 means open-ended)."""
+    """A certificate as the registry holds it (times are Unix seconds; `valid_until` 0 means open-ended).
+
+    `issuer_org` is the issuing organisation (it keeps the certificate across account rotations);
+    `anchored_by` is the account that anchored it, which the credential names as `chainAccount`.
+    """
 
     anchor_id: bytes
-    issuer: str
+    issuer_org: bytes
+    anchored_by: str
     subject_ref: bytes
     document_hash: bytes
     valid_from: int
@@ -102,12 +107,13 @@ class AnchoredCertificate:
 
 @dataclass(frozen=True, slots=True)
 class AnchoredStatusList:
-    """The latest anchored version of a status list: its issuer, version number and encodedList hash."""
+    """The latest anchored version of a status list: its publishing organisation, number and hash."""
 
     list_id: bytes
-    issuer: str
+    publisher_org: bytes
     version: int
     list_hash: bytes
+    anchored_by: str
     anchored_at: int
 
 
@@ -128,8 +134,15 @@ class CertificateAnchors(Protocol):
         ...
 
 
+def _org_of(account: str) -> bytes:
+    return digest(Suite.INTL, b"in-memory-org\x00" + account.lower().encode("ascii"))
+
+
 class InMemoryAnchors:
-    """A registry in memory with the contract's rules, for tests, benchmarks and offline demos."""
+    """A registry in memory with the contract's rules, for tests, benchmarks and offline demos.
+
+    Each account acts for its own organisation unless `org` names another (as after a rotation).
+    """
 
     def __init__(self, chain_id: int = 1337) -> None:
         self._chain_id = chain_id
@@ -149,12 +162,15 @@ class InMemoryAnchors:
         document_hash: bytes,
         valid_from: int,
         valid_until: int,
+        *,
+        org: bytes | None = None,
     ) -> None:
         """Record a new certificate; an anchor id is used once."""
         if anchor_id in self._certs:
             raise ValueError("certificate already anchored")
         self._certs[anchor_id] = AnchoredCertificate(
             anchor_id,
+            org or _org_of(issuer),
             issuer.lower(),
             subject_ref,
             document_hash,
@@ -166,20 +182,33 @@ class InMemoryAnchors:
             self.clock,
         )
 
-    def set_status(self, issuer: str, anchor_id: bytes, status: CertificateStatus, reason: bytes) -> None:
-        """Change a certificate's status (its issuer only; revocation is final)."""
+    def set_status(
+        self,
+        issuer: str,
+        anchor_id: bytes,
+        status: CertificateStatus,
+        reason: bytes,
+        *,
+        org: bytes | None = None,
+    ) -> None:
+        """Change a certificate's status (its issuing organisation only; revocation is final)."""
         current = self._certs[anchor_id]
-        if current.issuer != issuer.lower() or current.status is CertificateStatus.REVOKED:
+        if current.issuer_org != (org or _org_of(issuer)) or current.status is CertificateStatus.REVOKED:
             raise ValueError("only the issuer changes the status, and never after revocation")
         self._certs[anchor_id] = replace(current, status=status, reason_hash=reason, updated_at=self.clock)
 
-    def anchor_status_list(self, issuer: str, list_id: bytes, version: int, list_hash: bytes) -> None:
+    def anchor_status_list(
+        self, issuer: str, list_id: bytes, version: int, list_hash: bytes, *, org: bytes | None = None
+    ) -> None:
         """Record version `version` (the previous plus one, from 1) of a status list."""
+        publisher = org or _org_of(issuer)
         current = self._lists.get(list_id)
         expected = 1 if current is None else current.version + 1
-        if version != expected or (current is not None and current.issuer != issuer.lower()):
-            raise ValueError("status list versions count up by one, by one issuer")
-        self._lists[list_id] = AnchoredStatusList(list_id, issuer.lower(), version, list_hash, self.clock)
+        if version != expected or (current is not None and current.publisher_org != publisher):
+            raise ValueError("status list versions count up by one, by one organisation")
+        self._lists[list_id] = AnchoredStatusList(
+            list_id, publisher, version, list_hash, issuer.lower(), self.clock
+        )
 
     def certificate(self, anchor_id: bytes) -> AnchoredCertificate | None:
         return self._certs.get(anchor_id)

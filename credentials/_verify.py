@@ -268,13 +268,25 @@ class Verifier:
             raise errors.StatusListMismatch(f"the status list credential's proof fails: {exc}") from None
         self._verified_lists[key] = ""
 
-    def _list_fresh(self, entry: StatusEntry, encoded: str, suite: Suite, issuer_account: str) -> str:
+    def _list_fresh(
+        self, entry: StatusEntry, encoded: str, suite: Suite, credential: Mapping[str, Any]
+    ) -> str:
         assert self._anchors is not None
         anchored = self._anchors.status_list(status_list_id(entry.list_url, suite))
         if anchored is None:
             raise errors.StatusListMismatch(f"status list {entry.list_url} is not anchored")
-        if anchored.issuer.lower() != issuer_account:
-            raise errors.StatusListMismatch(f"status list {entry.list_url} is anchored by another account")
+        cid = credential.get("id")
+        record = (
+            self._anchors.certificate(certificate_anchor_id(cid, suite)) if isinstance(cid, str) else None
+        )
+        if record is None:
+            raise errors.StatusListMismatch(
+                "the credential is not anchored, so its list's publisher is unknown"
+            )
+        if anchored.publisher_org != record.issuer_org:
+            raise errors.StatusListMismatch(
+                f"status list {entry.list_url} is published by another organisation"
+            )
         if anchored.list_hash != encoded_list_hash(encoded, suite):
             raise errors.StatusListMismatch(
                 f"status list {entry.list_url} is not the latest anchored version ({anchored.version})"
@@ -319,7 +331,7 @@ class Verifier:
                     raise errors.CredentialSuspended(f"suspended (bit {entry.index} of {entry.list_url})")
                 freshness = "freshness not checked on chain"
                 if self._anchors is not None and claim is not None:
-                    freshness = self._list_fresh(entry, encoded, suite, claim[1])
+                    freshness = self._list_fresh(entry, encoded, suite, credential)
                 notes.append(
                     f"not {'revoked' if entry.purpose == 'revocation' else 'suspended'} ({freshness})"
                 )
@@ -372,7 +384,7 @@ class Verifier:
                 raise errors.CredentialSuspended("the registry marks the certificate suspended")
         except CredentialsError as exc:
             return _fail("anchor", exc)
-        return _pass("anchor", f"anchored by {record.issuer} on chain {self._anchors.chain_id}, active")
+        return _pass("anchor", f"anchored by {record.anchored_by} on chain {self._anchors.chain_id}, active")
 
     # ------------------------------------------------------------------------------ verify
 
@@ -425,9 +437,9 @@ def _seconds(credential: Mapping[str, Any], name: str) -> int:
 
 
 def _match_record(record: Any, credential: Mapping[str, Any], suite: Suite, account: str) -> None:
-    if record.issuer.lower() != account:
+    if record.anchored_by.lower() != account:
         raise errors.AnchorMismatch(
-            f"the anchor was written by {record.issuer}, not by the issuer's {account}"
+            f"the anchor was written by {record.anchored_by}, not by the issuer's {account}"
         )
     if record.document_hash != document_hash(credential, suite):
         raise errors.AnchorMismatch("the anchored document hash differs: this is not the anchored credential")
