@@ -30,6 +30,7 @@ _STATUS: dict[str, int] = {
     "sandbox.node.row_rejected": 422,
     "sandbox.node.job_rejected": 422,
     "sandbox.node.catalogue_entry_invalid": 422,
+    "sandbox.node.receipt_invalid": 422,
     # Not allowed: who asks, what the grant says, what the data may release.
     "sandbox.node.unknown_requester": 403,
     "sandbox.node.wrong_requester": 403,
