@@ -23,10 +23,12 @@ from __future__ import annotations
 from ledger import errors
 from ledger._anchor import AnchorOutcome, AuditAnchor, Checkpoint
 from ledger._catalog import DataCatalog, Resource, ResourceVersion, ShareTerms, VersionPublished
+from ledger._certificates import Certificate, CertificateRegistry, CertificateStatus, StatusListVersion
 from ledger._chain import Chain, RetryPolicy
 from ledger._connect import connect
 from ledger._consortium import DEFAULT_VOTING_PERIOD, Consortium, Member, Proposal, ProposalOutcome
 from ledger._contract import ContractClient
+from ledger._credit import CreditCategory, CreditDispute, CreditEventRecord, CreditEventStatus, CreditLedger
 from ledger._deploy import CONTRACT_NAMES, Admin, DeployedContract, Deployment, Manifest, attach, deploy
 from ledger._enums import (
     ApplicationStatus,
@@ -55,12 +57,20 @@ __all__ = [
     "ApplicationStatus",
     "AuditAnchor",
     "Capability",
+    "Certificate",
+    "CertificateRegistry",
+    "CertificateStatus",
     "Chain",
     "Checkpoint",
     "Consortium",
     "Consumption",
     "ContractClient",
     "ContractRevert",
+    "CreditCategory",
+    "CreditDispute",
+    "CreditEventRecord",
+    "CreditEventStatus",
+    "CreditLedger",
     "DataCatalog",
     "DeployedContract",
     "Deployment",
@@ -86,6 +96,7 @@ __all__ = [
     "ShareType",
     "SignedTx",
     "Signer",
+    "StatusListVersion",
     "TxRequest",
     "TxResult",
     "VersionPublished",

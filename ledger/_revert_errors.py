@@ -32,6 +32,21 @@ __all__ = [
     "AuditAnchorNotLogOperator",
     "AuditAnchorTreeSizeNotGrowing",
     "AuditAnchorUnknownCheckpoint",
+    "CertificateRegistryAlreadyAnchored",
+    "CertificateRegistryCertificateRevoked",
+    "CertificateRegistryInvalidAnchorId",
+    "CertificateRegistryInvalidBatch",
+    "CertificateRegistryInvalidStatus",
+    "CertificateRegistryInvalidStatusList",
+    "CertificateRegistryInvalidValidity",
+    "CertificateRegistryMissingDigest",
+    "CertificateRegistryMissingReason",
+    "CertificateRegistryNotCertificateIssuer",
+    "CertificateRegistryNotIssuer",
+    "CertificateRegistryNotListOwner",
+    "CertificateRegistryUnknownCertificate",
+    "CertificateRegistryUnknownListVersion",
+    "CertificateRegistryVersionNotNext",
     "ConsortiumAccountInUse",
     "ConsortiumAlreadyVoted",
     "ConsortiumInvalidAccount",
@@ -51,6 +66,15 @@ __all__ = [
     "ConsortiumUnknownAccount",
     "ConsortiumUnknownMember",
     "ConsortiumUnknownProposal",
+    "CreditLedgerInvalidEventStatus",
+    "CreditLedgerInvalidPeriod",
+    "CreditLedgerInvalidSubject",
+    "CreditLedgerMissingEvidence",
+    "CreditLedgerMissingReason",
+    "CreditLedgerNotEventRecorder",
+    "CreditLedgerNotRecorder",
+    "CreditLedgerUnknownEvent",
+    "CreditLedgerWeightOutOfRange",
     "DataCatalogInvalidResourceCode",
     "DataCatalogMissingMetadata",
     "DataCatalogMissingReason",
@@ -442,6 +466,234 @@ class AuditAnchorUnknownCheckpoint(ContractRevert):
     sequence: int
 
 
+class CertificateRegistryAlreadyAnchored(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryAlreadyAnchored``:
+
+    ``anchorId`` is already anchored (an id is used once).
+    """
+
+    code = "ledger.revert.CertificateRegistryAlreadyAnchored"
+    error_name = "CertificateRegistryAlreadyAnchored"
+    signature = "CertificateRegistryAlreadyAnchored(bytes32)"
+    selector = bytes.fromhex("c899bba1")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryCertificateRevoked(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryCertificateRevoked``:
+
+    ``anchorId`` is revoked; revocation is final.
+    """
+
+    code = "ledger.revert.CertificateRegistryCertificateRevoked"
+    error_name = "CertificateRegistryCertificateRevoked"
+    signature = "CertificateRegistryCertificateRevoked(bytes32)"
+    selector = bytes.fromhex("ec2dc4ec")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryInvalidAnchorId(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryInvalidAnchorId``:
+
+    ``anchorId`` is zero.
+    """
+
+    code = "ledger.revert.CertificateRegistryInvalidAnchorId"
+    error_name = "CertificateRegistryInvalidAnchorId"
+    signature = "CertificateRegistryInvalidAnchorId(bytes32)"
+    selector = bytes.fromhex("501805de")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryInvalidBatch(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryInvalidBatch``:
+
+    A batch of status changes is empty or longer than ``max``.
+    """
+
+    code = "ledger.revert.CertificateRegistryInvalidBatch"
+    error_name = "CertificateRegistryInvalidBatch"
+    signature = "CertificateRegistryInvalidBatch(uint256,uint256)"
+    selector = bytes.fromhex("9bfb5471")
+    abi_inputs = (("length", "length", "uint256"), ("max", "max", "uint256"))
+    length: int
+    max: int
+
+
+class CertificateRegistryInvalidStatus(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryInvalidStatus``:
+
+    ``status`` is NONE or the certificate's current status.
+    """
+
+    code = "ledger.revert.CertificateRegistryInvalidStatus"
+    error_name = "CertificateRegistryInvalidStatus"
+    signature = "CertificateRegistryInvalidStatus(bytes32,uint8)"
+    selector = bytes.fromhex("35c399b3")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"), ("status", "status", "uint8"))
+    anchor_id: bytes
+    status: int
+
+
+class CertificateRegistryInvalidStatusList(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryInvalidStatusList``:
+
+    ``listId`` is zero or ``listHash`` is zero.
+    """
+
+    code = "ledger.revert.CertificateRegistryInvalidStatusList"
+    error_name = "CertificateRegistryInvalidStatusList"
+    signature = "CertificateRegistryInvalidStatusList(bytes32,bytes32)"
+    selector = bytes.fromhex("40ed7bf0")
+    abi_inputs = (("listId", "list_id", "bytes32"), ("listHash", "list_hash", "bytes32"))
+    list_id: bytes
+    list_hash: bytes
+
+
+class CertificateRegistryInvalidValidity(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryInvalidValidity``:
+
+    ``validUntil`` is neither zero (open-ended) nor after ``validFrom``.
+    """
+
+    code = "ledger.revert.CertificateRegistryInvalidValidity"
+    error_name = "CertificateRegistryInvalidValidity"
+    signature = "CertificateRegistryInvalidValidity(bytes32,uint64,uint64)"
+    selector = bytes.fromhex("b8c5e440")
+    abi_inputs = (
+        ("anchorId", "anchor_id", "bytes32"),
+        ("validFrom", "valid_from", "uint64"),
+        ("validUntil", "valid_until", "uint64"),
+    )
+    anchor_id: bytes
+    valid_from: int
+    valid_until: int
+
+
+class CertificateRegistryMissingDigest(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryMissingDigest``:
+
+    The subject reference or the document hash of ``anchorId`` is zero.
+    """
+
+    code = "ledger.revert.CertificateRegistryMissingDigest"
+    error_name = "CertificateRegistryMissingDigest"
+    signature = "CertificateRegistryMissingDigest(bytes32)"
+    selector = bytes.fromhex("c0695410")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryMissingReason(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryMissingReason``:
+
+    A suspension or revocation of ``anchorId`` gives no reason hash.
+    """
+
+    code = "ledger.revert.CertificateRegistryMissingReason"
+    error_name = "CertificateRegistryMissingReason"
+    signature = "CertificateRegistryMissingReason(bytes32)"
+    selector = bytes.fromhex("bfb8cc89")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryNotCertificateIssuer(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryNotCertificateIssuer``:
+
+    ``account`` does not act for the organisation that issued ``anchorId``.
+    """
+
+    code = "ledger.revert.CertificateRegistryNotCertificateIssuer"
+    error_name = "CertificateRegistryNotCertificateIssuer"
+    signature = "CertificateRegistryNotCertificateIssuer(bytes32,address)"
+    selector = bytes.fromhex("30d11f5e")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"), ("account", "account", "address"))
+    anchor_id: bytes
+    account: str
+
+
+class CertificateRegistryNotIssuer(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryNotIssuer``:
+
+    ``account`` is not an active member with the CERT_ISSUER capability.
+    """
+
+    code = "ledger.revert.CertificateRegistryNotIssuer"
+    error_name = "CertificateRegistryNotIssuer"
+    signature = "CertificateRegistryNotIssuer(address)"
+    selector = bytes.fromhex("a8617291")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class CertificateRegistryNotListOwner(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryNotListOwner``:
+
+    ``account`` does not act for the organisation that publishes status list ``listId``.
+    """
+
+    code = "ledger.revert.CertificateRegistryNotListOwner"
+    error_name = "CertificateRegistryNotListOwner"
+    signature = "CertificateRegistryNotListOwner(bytes32,address)"
+    selector = bytes.fromhex("362c5b2f")
+    abi_inputs = (("listId", "list_id", "bytes32"), ("account", "account", "address"))
+    list_id: bytes
+    account: str
+
+
+class CertificateRegistryUnknownCertificate(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryUnknownCertificate``:
+
+    Nothing is anchored under ``anchorId``.
+    """
+
+    code = "ledger.revert.CertificateRegistryUnknownCertificate"
+    error_name = "CertificateRegistryUnknownCertificate"
+    signature = "CertificateRegistryUnknownCertificate(bytes32)"
+    selector = bytes.fromhex("5fd46f81")
+    abi_inputs = (("anchorId", "anchor_id", "bytes32"),)
+    anchor_id: bytes
+
+
+class CertificateRegistryUnknownListVersion(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryUnknownListVersion``:
+
+    Status list ``listId`` has no version ``version`` (versions start at 1).
+    """
+
+    code = "ledger.revert.CertificateRegistryUnknownListVersion"
+    error_name = "CertificateRegistryUnknownListVersion"
+    signature = "CertificateRegistryUnknownListVersion(bytes32,uint64)"
+    selector = bytes.fromhex("edae3661")
+    abi_inputs = (("listId", "list_id", "bytes32"), ("version", "version", "uint64"))
+    list_id: bytes
+    version: int
+
+
+class CertificateRegistryVersionNotNext(ContractRevert):
+    """Raised when CertificateRegistry reverts with ``CertificateRegistryVersionNotNext``:
+
+    Version ``given`` of ``listId`` is not the next one, ``expected``.
+    """
+
+    code = "ledger.revert.CertificateRegistryVersionNotNext"
+    error_name = "CertificateRegistryVersionNotNext"
+    signature = "CertificateRegistryVersionNotNext(bytes32,uint64,uint64)"
+    selector = bytes.fromhex("1349f9c4")
+    abi_inputs = (
+        ("listId", "list_id", "bytes32"),
+        ("expected", "expected", "uint64"),
+        ("given", "given", "uint64"),
+    )
+    list_id: bytes
+    expected: int
+    given: int
+
+
 class ConsortiumAccountInUse(ContractRevert):
     """Raised when Consortium reverts with ``ConsortiumAccountInUse``:
 
@@ -718,6 +970,138 @@ class ConsortiumUnknownProposal(ContractRevert):
     proposal_id: int
 
 
+class CreditLedgerInvalidEventStatus(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerInvalidEventStatus``:
+
+    Event ``eventId`` is in ``status``, which does not allow the operation.
+    """
+
+    code = "ledger.revert.CreditLedgerInvalidEventStatus"
+    error_name = "CreditLedgerInvalidEventStatus"
+    signature = "CreditLedgerInvalidEventStatus(uint64,uint8)"
+    selector = bytes.fromhex("2042bc8b")
+    abi_inputs = (("eventId", "event_id", "uint64"), ("status", "status", "uint8"))
+    event_id: int
+    status: int
+
+
+class CreditLedgerInvalidPeriod(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerInvalidPeriod``:
+
+    ``effectiveUntil`` is neither zero (open-ended) nor after ``effectiveFrom``.
+    """
+
+    code = "ledger.revert.CreditLedgerInvalidPeriod"
+    error_name = "CreditLedgerInvalidPeriod"
+    signature = "CreditLedgerInvalidPeriod(uint64,uint64)"
+    selector = bytes.fromhex("8becad1a")
+    abi_inputs = (
+        ("effectiveFrom", "effective_from", "uint64"),
+        ("effectiveUntil", "effective_until", "uint64"),
+    )
+    effective_from: int
+    effective_until: int
+
+
+class CreditLedgerInvalidSubject(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerInvalidSubject``:
+
+    The subject reference is zero.
+    """
+
+    code = "ledger.revert.CreditLedgerInvalidSubject"
+    error_name = "CreditLedgerInvalidSubject"
+    signature = "CreditLedgerInvalidSubject(bytes32)"
+    selector = bytes.fromhex("4469eb47")
+    abi_inputs = (("subjectRef", "subject_ref", "bytes32"),)
+    subject_ref: bytes
+
+
+class CreditLedgerMissingEvidence(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerMissingEvidence``:
+
+    The evidence hash is zero.
+    """
+
+    code = "ledger.revert.CreditLedgerMissingEvidence"
+    error_name = "CreditLedgerMissingEvidence"
+    signature = "CreditLedgerMissingEvidence(bytes32)"
+    selector = bytes.fromhex("2a506e2c")
+    abi_inputs = (("subjectRef", "subject_ref", "bytes32"),)
+    subject_ref: bytes
+
+
+class CreditLedgerMissingReason(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerMissingReason``:
+
+    A dispute of ``eventId`` gives no grounds hash, or an answer no decision hash.
+    """
+
+    code = "ledger.revert.CreditLedgerMissingReason"
+    error_name = "CreditLedgerMissingReason"
+    signature = "CreditLedgerMissingReason(uint64)"
+    selector = bytes.fromhex("6bccb815")
+    abi_inputs = (("eventId", "event_id", "uint64"),)
+    event_id: int
+
+
+class CreditLedgerNotEventRecorder(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerNotEventRecorder``:
+
+    ``account`` does not act for the organisation that recorded ``eventId``.
+    """
+
+    code = "ledger.revert.CreditLedgerNotEventRecorder"
+    error_name = "CreditLedgerNotEventRecorder"
+    signature = "CreditLedgerNotEventRecorder(uint64,address)"
+    selector = bytes.fromhex("4aba9ef9")
+    abi_inputs = (("eventId", "event_id", "uint64"), ("account", "account", "address"))
+    event_id: int
+    account: str
+
+
+class CreditLedgerNotRecorder(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerNotRecorder``:
+
+    ``account`` is not an active member with the CREDIT_RECORDER capability.
+    """
+
+    code = "ledger.revert.CreditLedgerNotRecorder"
+    error_name = "CreditLedgerNotRecorder"
+    signature = "CreditLedgerNotRecorder(address)"
+    selector = bytes.fromhex("079c9b04")
+    abi_inputs = (("account", "account", "address"),)
+    account: str
+
+
+class CreditLedgerUnknownEvent(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerUnknownEvent``:
+
+    No event has id ``eventId``.
+    """
+
+    code = "ledger.revert.CreditLedgerUnknownEvent"
+    error_name = "CreditLedgerUnknownEvent"
+    signature = "CreditLedgerUnknownEvent(uint64)"
+    selector = bytes.fromhex("f2c8cb9d")
+    abi_inputs = (("eventId", "event_id", "uint64"),)
+    event_id: int
+
+
+class CreditLedgerWeightOutOfRange(ContractRevert):
+    """Raised when CreditLedger reverts with ``CreditLedgerWeightOutOfRange``:
+
+    ``weight`` is outside ±MAX_WEIGHT.
+    """
+
+    code = "ledger.revert.CreditLedgerWeightOutOfRange"
+    error_name = "CreditLedgerWeightOutOfRange"
+    signature = "CreditLedgerWeightOutOfRange(int32)"
+    selector = bytes.fromhex("254062e0")
+    abi_inputs = (("weight", "weight", "int32"),)
+    weight: int
+
+
 class DataCatalogInvalidResourceCode(ContractRevert):
     """Raised when DataCatalog reverts with ``DataCatalogInvalidResourceCode``:
 
@@ -892,6 +1276,21 @@ REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {
     AuditAnchorNotLogOperator.selector: AuditAnchorNotLogOperator,
     AuditAnchorTreeSizeNotGrowing.selector: AuditAnchorTreeSizeNotGrowing,
     AuditAnchorUnknownCheckpoint.selector: AuditAnchorUnknownCheckpoint,
+    CertificateRegistryAlreadyAnchored.selector: CertificateRegistryAlreadyAnchored,
+    CertificateRegistryCertificateRevoked.selector: CertificateRegistryCertificateRevoked,
+    CertificateRegistryInvalidAnchorId.selector: CertificateRegistryInvalidAnchorId,
+    CertificateRegistryInvalidBatch.selector: CertificateRegistryInvalidBatch,
+    CertificateRegistryInvalidStatus.selector: CertificateRegistryInvalidStatus,
+    CertificateRegistryInvalidStatusList.selector: CertificateRegistryInvalidStatusList,
+    CertificateRegistryInvalidValidity.selector: CertificateRegistryInvalidValidity,
+    CertificateRegistryMissingDigest.selector: CertificateRegistryMissingDigest,
+    CertificateRegistryMissingReason.selector: CertificateRegistryMissingReason,
+    CertificateRegistryNotCertificateIssuer.selector: CertificateRegistryNotCertificateIssuer,
+    CertificateRegistryNotIssuer.selector: CertificateRegistryNotIssuer,
+    CertificateRegistryNotListOwner.selector: CertificateRegistryNotListOwner,
+    CertificateRegistryUnknownCertificate.selector: CertificateRegistryUnknownCertificate,
+    CertificateRegistryUnknownListVersion.selector: CertificateRegistryUnknownListVersion,
+    CertificateRegistryVersionNotNext.selector: CertificateRegistryVersionNotNext,
     ConsortiumAccountInUse.selector: ConsortiumAccountInUse,
     ConsortiumAlreadyVoted.selector: ConsortiumAlreadyVoted,
     ConsortiumInvalidAccount.selector: ConsortiumInvalidAccount,
@@ -911,6 +1310,15 @@ REVERT_CLASSES: dict[bytes, type[ContractRevert]] = {
     ConsortiumUnknownAccount.selector: ConsortiumUnknownAccount,
     ConsortiumUnknownMember.selector: ConsortiumUnknownMember,
     ConsortiumUnknownProposal.selector: ConsortiumUnknownProposal,
+    CreditLedgerInvalidEventStatus.selector: CreditLedgerInvalidEventStatus,
+    CreditLedgerInvalidPeriod.selector: CreditLedgerInvalidPeriod,
+    CreditLedgerInvalidSubject.selector: CreditLedgerInvalidSubject,
+    CreditLedgerMissingEvidence.selector: CreditLedgerMissingEvidence,
+    CreditLedgerMissingReason.selector: CreditLedgerMissingReason,
+    CreditLedgerNotEventRecorder.selector: CreditLedgerNotEventRecorder,
+    CreditLedgerNotRecorder.selector: CreditLedgerNotRecorder,
+    CreditLedgerUnknownEvent.selector: CreditLedgerUnknownEvent,
+    CreditLedgerWeightOutOfRange.selector: CreditLedgerWeightOutOfRange,
     DataCatalogInvalidResourceCode.selector: DataCatalogInvalidResourceCode,
     DataCatalogMissingMetadata.selector: DataCatalogMissingMetadata,
     DataCatalogMissingReason.selector: DataCatalogMissingReason,
