@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sandbox.node.errors import (
     GrantRevoked,
     JobRejected,
     JobReplayed,
+    ReceiptInvalid,
     UnknownRequester,
     WrongRequester,
 )
@@ -219,3 +221,24 @@ def test_budget_and_seen_jobs_survive_a_restart(world: World, market_dir: Path) 
     too_much = sign_job(world, "logistics", "market", grant, CODE, "agg.count", params={"epsilon": 0.6})
     with pytest.raises(BudgetExceeded):
         second.run_job(too_much)
+
+
+def test_a_tampered_receipt_is_rejected(world: World, market: sn.NodeClient) -> None:
+    """Changing any receipt field, or checking it against another organisation, fails verification."""
+    grant = world.grant("logistics", CODE, AGGREGATES)
+    receipt = market.run_job(_mean_job(world, grant)).receipt
+    market_identity = world.cast["market"].keys.identity
+    sn.verify_receipt(receipt, market_identity)
+    changed = copy.deepcopy(receipt)
+    changed["payload"]["privacy"]["budget_spent_micro"] = 0
+    with pytest.raises(ReceiptInvalid) as caught:
+        sn.verify_receipt(changed, market_identity)
+    assert caught.value.code == "sandbox.node.receipt_invalid"
+    with pytest.raises(ReceiptInvalid):
+        sn.verify_receipt(receipt, world.cast["tax"].keys.identity)
+    forged = world.cast["tax"].keys.sign_document(receipt["payload"])
+    with pytest.raises(ReceiptInvalid):
+        sn.verify_receipt(forged, market_identity)
+    not_a_receipt = world.cast["market"].keys.sign_document({"kind": "tdex.other", "version": 1})
+    with pytest.raises(ReceiptInvalid):
+        sn.verify_receipt(not_a_receipt, market_identity)
