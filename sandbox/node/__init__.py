@@ -17,6 +17,7 @@ from __future__ import annotations
 from sandbox.node import errors
 from sandbox.node._app import create_app
 from sandbox.node._client import (
+    ASGITransport,
     HttpFederatedCoordinator,
     HttpNodeHandle,
     JobResult,
@@ -40,6 +41,7 @@ from sandbox.node._ingest import (
     write_source,
 )
 from sandbox.node._jobs import JOB_KIND, Directory, FederatedSpec, JobSpec, SignedJob, job_payload
+from sandbox.node._models import model_from_dict, model_to_dict, open_model, seal_model
 from sandbox.node._problems import error_from_problem, problem_body, status_of
 from sandbox.node._receipts import RECEIPT_KIND, receipt_payload, verify_receipt
 from sandbox.node._service import JobOutcome, NodeService, ReceiptSink
@@ -48,6 +50,7 @@ from sandbox.node._sessions import SessionManager
 __all__ = [
     "JOB_KIND",
     "RECEIPT_KIND",
+    "ASGITransport",
     "CatalogueBinding",
     "DatasetPolicy",
     "DatasetRecord",
@@ -78,6 +81,9 @@ __all__ = [
     "ingest",
     "job_payload",
     "micro_epsilon",
+    "model_from_dict",
+    "model_to_dict",
+    "open_model",
     "open_output",
     "policy_for_schema",
     "problem_body",
@@ -86,6 +92,7 @@ __all__ = [
     "read_parquet",
     "receipt_payload",
     "schema_for",
+    "seal_model",
     "status_of",
     "verify_receipt",
     "write_source",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import anyio
 import httpx
 import numpy as np
 
@@ -37,6 +38,7 @@ from sandbox.node._receipts import verify_receipt
 from sandbox.node.errors import NodeUnavailable, ReceiptInvalid
 
 __all__ = [
+    "ASGITransport",
     "HttpFederatedCoordinator",
     "HttpNodeHandle",
     "JobResult",
@@ -81,6 +83,29 @@ def open_output(result: JobResult, requester: OrgKeys, job_id: str) -> dict[str,
         raise ReceiptInvalid("the opened output does not hash to the receipt's output digest")
     out: dict[str, Any] = opened
     return out
+
+
+class ASGITransport(httpx.BaseTransport):
+    """Serves a `NodeClient`'s requests from a node's app in this process, without a socket.
+
+    For a demo on the in-process chain (which other processes cannot reach) and for tests; each
+    request runs the app on a fresh event loop, so calls stay synchronous and in order.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Run one request through the app."""
+        content = request.read()
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            inner = httpx.Request(request.method, request.url, headers=request.headers, content=content)
+            response = await self._inner.handle_async_request(inner)
+            return response.status_code, response.headers, await response.aread()
+
+        status, headers, body = anyio.run(call)
+        return httpx.Response(status, headers=headers, content=body, request=request)
 
 
 class NodeClient:

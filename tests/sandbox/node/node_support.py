@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 import ledger
@@ -23,13 +23,6 @@ from ledger.ids import org_id, resource_id
 from sandbox import node as sn
 from tdex.demo.cast import Member, make_cast
 from tdex.node_chain import LedgerGrantChecker, digest_bytes
-
-with warnings.catch_warnings():
-    # Starlette 1.x prefers `httpx2` for its test client; `httpx` (pinned) still works.
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 DAY = 86_400
 REGISTRY = sb.default_registry()
@@ -173,9 +166,9 @@ def build_world(target: str, root: Path) -> World:
 
 def in_process_client(service: sn.NodeService, name: str) -> sn.NodeClient:
     """A `NodeClient` over the node's Starlette app in this process (no socket)."""
-    app = sn.create_app(service)
-    http = TestClient(app, base_url=f"http://{name}.node")
-    return sn.NodeClient(f"http://{name}.node", name=name, http=http)
+    url = f"http://{name}.node"
+    http = httpx.Client(base_url=url, transport=sn.ASGITransport(sn.create_app(service)))
+    return sn.NodeClient(url, name=name, http=http)
 
 
 def sign_job(

@@ -5,9 +5,13 @@ from __future__ import annotations
 import ast
 import pathlib
 
+import numpy as np
 import pytest
 
 import sandbox.node as sn
+from keys import OrgKeys
+from keys.errors import DecryptionFailed
+from sandbox import FederatedModel
 from sandbox import errors as core_errors
 from sandbox.errors import SandboxError
 from sandbox.node import errors as node_errors
@@ -75,3 +79,19 @@ def test_an_unknown_problem_code_becomes_a_remote_error() -> None:
     """A code this client does not know is kept, not guessed."""
     error = sn.error_from_problem({"code": "exchange.other", "detail": "x"}, 418)
     assert isinstance(error, node_errors.RemoteError) and error.remote_code == "exchange.other"
+
+
+def test_a_sealed_model_round_trips_for_its_requester_only() -> None:
+    """The trained model survives JSON and sealing; another key or another job id cannot open it."""
+    model = FederatedModel(
+        "logistic", ("a", "b"), np.array([0.5, -1.25]), 0.125, np.array([1.0, 2.0]), np.array([3.0, 4.0]),
+        (("x", "y"), ("x",)),
+    )  # fmt: skip
+    bank, other = OrgKeys.generate("bank"), OrgKeys.generate("other")
+    envelope = sn.seal_model(model, bank.identity.public_encryption_key, "job-7")
+    opened = sn.open_model(bank, envelope, "job-7")
+    assert sn.model_to_dict(opened) == sn.model_to_dict(model)
+    with pytest.raises(DecryptionFailed):
+        sn.open_model(other, envelope, "job-7")
+    with pytest.raises(DecryptionFailed):
+        sn.open_model(bank, envelope, "job-8")
