@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.ident",
     "tdex.commands.serve",
     "tdex.commands.node",
+    "tdex.commands.cert",
+    "tdex.commands.credit",
 )
 
 app = typer.Typer(
