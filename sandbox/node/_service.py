@@ -214,9 +214,12 @@ class NodeService:
             view = self.checker.lookup(spec.grant_id)
             accountant = self.budgets.get(spec.grant_id, view.privacy_budget)
             accountant.check(cost)
-            self.check(job, view, [template.digest], micro_epsilon(epsilon_increment(accountant, cost)))
+            # What the chain records: the same micro-ε the check asked for (exact for pure ε; the zCDP
+            # conversion rounded up for Gaussian rounds), never a float difference of running totals.
+            spent = micro_epsilon(epsilon_increment(accountant, cost))
+            self.check(job, view, [template.digest], spent)
             request = RunRequest(str(spec.grant_id), template.digest, spec.params, view.templates, inputs)
-            spent_before, charges_before = accountant.epsilon_spent, len(accountant.ledger)
+            charges_before = len(accountant.ledger)
             try:
                 result = self.runner.run(request, table, record.policy.resource_policy(), accountant)
             except SandboxError as error:
@@ -224,7 +227,6 @@ class NodeService:
                     # Charged, then refused (a group below k): the budget stays spent, on disk and on
                     # chain, and the refusal is receipted, so failures cannot be probed for free.
                     self.budgets.persist(spec.grant_id)
-                    spent = micro_epsilon(max(accountant.epsilon_spent - spent_before, 0.0))
                     use = self.checker.record_use(spec.grant_id, template.digest, spent)
                     self._receipt(
                         job,
@@ -241,7 +243,6 @@ class NodeService:
                     )
                 raise
             self.budgets.persist(spec.grant_id)  # before anything is released
-            spent = micro_epsilon(max(accountant.epsilon_spent - spent_before, 0.0))
             use = self.checker.record_use(spec.grant_id, template.digest, spent)
         return self._release(job, record, template, result, cost, spent, use)
 
