@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.ident",
     "tdex.commands.serve",
     "tdex.commands.node",
+    "tdex.commands.audit",
     "tdex.commands.cert",
     "tdex.commands.credit",
 )

@@ -1,12 +1,15 @@
-"""Verifying many inclusion proofs against one checkpoint, reusing the interior nodes already proven.
+"""Verifying many inclusion proofs against one checkpoint, reusing the nodes already proven.
 
 An auditor who checks thousands of entries against the same tree head recomputes the same upper
-nodes again and again. Once a proof has verified, every node on its path (and every sibling it
-supplied) is known to be the node at that position of the tree with that root. A later proof can
-stop as soon as it reaches a known position: equal hashes there prove the leaf (a different
-value would need a SHA-256 collision), and a different hash disproves it, exactly as the full
-computation would. Positions are identified as in RFC 9162 §2.1.3.2 by the pair ``(fn, sn)`` at
-the top of each step: for a fixed tree size that pair names one subtree.
+nodes again and again. Once a proof has verified, each node on its path is known to be the node
+at that position of the tree with that root, and the proof elements above it are known to be the
+tree's own. A later proof that reaches a known position stops there: it verifies exactly when its
+node equals the known node and its remaining elements equal the known ones (any other value
+would need a SHA-256 collision to lead to the root), which is what the full computation decides.
+Positions are named as in RFC 9162 §2.1.3.2 by the pair ``(fn, sn)``, which for a fixed tree size
+names one subtree. The lowest levels are not remembered: their nodes repeat only for
+neighbouring leaves and would take most of the memory; the levels kept hold at most
+``max_nodes`` nodes in all, so the cache never fills up with nodes that are rarely met again.
 
 Pure: no database, no web framework.
 """
@@ -16,33 +19,30 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from tlog import (
-    InclusionMismatchError,
-    IndexOutOfRangeError,
-    ProofLengthError,
-    inclusion_proof_length,
-)
+from tlog import InclusionMismatchError, IndexOutOfRangeError, ProofLengthError
 from tlog._hashing import check_hash, node_sha256
 
 __all__ = ["CachedInclusionVerifier"]
 
 
 class CachedInclusionVerifier:
-    """Verifies inclusion proofs against one tree head (``size``, ``root``), caching proven nodes.
+    """Verifies inclusion proofs against one tree head (``size``, ``root``), remembering proven nodes.
 
-    ``verify`` raises exactly what :func:`tlog.verify_inclusion` raises for the same input and
-    returns None on success. At most ``max_nodes`` nodes are remembered (32 bytes plus a key
-    each); beyond that, proofs are still verified, just without adding to the cache.
+    ``verify`` raises what :func:`tlog.verify_inclusion` raises for the same input and returns
+    None on success. At most ``max_nodes`` nodes are remembered (each with the proof elements
+    above it); beyond that, proofs are still verified in full.
     """
 
-    def __init__(self, size: int, root: bytes, *, max_nodes: int = 1 << 21) -> None:
+    def __init__(self, size: int, root: bytes, *, max_nodes: int = 1 << 18) -> None:
         check_hash("root", root)
         if size < 1:
             raise IndexOutOfRangeError(0, size)
         self.size = size
         self.root = bytes(root)
-        self._known: dict[tuple[int, int], bytes] = {}
+        self._known: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
         self._max = max_nodes
+        # Levels from ``_skip`` up hold about size / 2**(_skip - 1) nodes: at most max_nodes.
+        self._skip = max(2, (size - 1).bit_length() - max_nodes.bit_length() + 2)
 
     @property
     def cached_nodes(self) -> int:
@@ -51,47 +51,57 @@ class CachedInclusionVerifier:
 
     def verify(self, leaf_hash: bytes, index: int, proof: Sequence[bytes]) -> None:
         """Check that ``leaf_hash`` is leaf ``index`` of this tree; raise a tlog error otherwise."""
-        check_hash("leaf_hash", leaf_hash)
+        if type(leaf_hash) is not bytes or len(leaf_hash) != 32:
+            check_hash("leaf_hash", leaf_hash)
         size = self.size
         if not 0 <= index < size:
             raise IndexOutOfRangeError(index, size)
-        expected = inclusion_proof_length(index, size)
+        inner = (index ^ (size - 1)).bit_length()  # inclusion_proof_length, inlined (hot path)
+        expected = inner + (index >> inner).bit_count()
         if len(proof) != expected:
             raise ProofLengthError("inclusion", expected, len(proof))
-        if proof and set(map(len, proof)) != {32}:
-            for position, p in enumerate(proof):
-                check_hash(f"proof[{position}]", p)
+        elements = tuple(proof)
         known = self._known
         sha = node_sha256
-        learned: list[tuple[tuple[int, int], bytes]] = []
+        skip = self._skip
+        path: list[tuple[int, bytes, int]] = []
         fn, sn, r = index, size - 1, leaf_hash
-        for p in proof:
-            seen = known.get((fn, sn))
-            if seen is not None:
-                if seen != r:
-                    raise InclusionMismatchError(index, size)
-                self._learn(learned)
-                return
-            learned.append(((fn, sn), r))
+        for k, p in enumerate(elements):
+            if k >= skip:
+                key = sn * size + fn
+                hit = known.get(key)
+                if hit is not None:
+                    if hit[0] != r or hit[1] != elements[k:]:
+                        _check_elements(elements)  # a malformed element is reported as such
+                        raise InclusionMismatchError(index, size)
+                    self._learn(path, elements)
+                    return
+                path.append((key, r, k))
+            if len(p) != 32:
+                _check_elements(elements)
             if fn & 1 or fn == sn:
+                r = sha(b"\x01" + p + r).digest()
                 if not fn & 1:
                     while fn and not fn & 1:
                         fn >>= 1
                         sn >>= 1
-                learned.append(((fn - 1, sn), p))
-                r = sha(b"\x01" + p + r).digest()
             else:
-                learned.append(((fn + 1, sn), p))
                 r = sha(b"\x01" + r + p).digest()
             fn >>= 1
             sn >>= 1
         if not hmac.compare_digest(r, self.root):
             raise InclusionMismatchError(index, size)
-        self._learn(learned)
+        self._learn(path, elements)
 
-    def _learn(self, nodes: list[tuple[tuple[int, int], bytes]]) -> None:
-        room = self._max - len(self._known)
-        if room <= 0:
-            return
-        for key, value in nodes[:room]:
-            self._known[key] = value
+    def _learn(self, path: list[tuple[int, bytes, int]], elements: tuple[bytes, ...]) -> None:
+        known = self._known
+        for key, node, k in path:
+            if len(known) >= self._max:
+                return
+            known[key] = (node, elements[k:])
+
+
+def _check_elements(elements: Sequence[bytes]) -> None:
+    """Raise InvalidHashError naming the first proof element that is not a 32-byte hash."""
+    for position, p in enumerate(elements):
+        check_hash(f"proof[{position}]", p)

@@ -51,6 +51,12 @@ KINDS: Mapping[str, EntryKind] = {
         EntryKind("grant.revoked", 1, ("grant_id", "reason"), "a grant revoked by its provider"),
         EntryKind("chain.anchored", 1, ("tx_hash", "block"), "a queued chain write confirmed"),
         EntryKind("chain.failed", 1, ("reason",), "a queued chain write failed for good"),
+        EntryKind(
+            "chain.discrepancy",
+            1,
+            ("field", "store_value", "chain_value"),
+            "the chain and the store disagree",
+        ),
         # The sandbox's jobs and receipts; the risk signals read these fields.
         EntryKind("job.submitted", 1, ("grant_id", "job_id", "template"), "a computation submitted"),
         EntryKind(

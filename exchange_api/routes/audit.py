@@ -62,7 +62,7 @@ def latest(unit: UnitDep) -> CheckpointPublic:
 @router.get("/checkpoints", response_model=CheckpointPage, summary="Signed checkpoints")
 def list_checkpoints(
     unit: UnitDep,
-    after: Annotated[int, Query(ge=-1, description="Only sizes above this.")] = -1,
+    after: Annotated[int, Query(ge=-1, le=2**62, description="Only sizes above this.")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CheckpointPage:
     """Checkpoints in size order, with their anchoring status."""
@@ -105,7 +105,12 @@ def get_bundle(
     return JSONResponse(unit.read(lambda ctx: bundle(ctx, log, index, record)))
 
 
-@router.get("/trail", response_model=TrailPage, summary="Trail query (JSON or CSV)")
+@router.get(
+    "/trail",
+    response_model=TrailPage,
+    summary="Trail query (JSON or CSV)",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def get_trail(
     unit: UnitDep,
     org: Ref = None,
@@ -115,7 +120,7 @@ def get_trail(
     kind: Annotated[str | None, Query(max_length=64)] = None,
     since: Since = None,
     until: Until = None,
-    after: Annotated[int, Query(ge=-1, description="Continue after this index.")] = -1,
+    after: Annotated[int, Query(ge=-1, le=2**62, description="Continue after this index.")] = -1,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
 ) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exchange_api.audit import append_event
 from exchange_api.models import Event
 from exchange_api.services.context import Ctx
 
@@ -23,4 +24,5 @@ def record_event(ctx: Ctx, kind: str, actor: str, subject: str, record: dict[str
         created_at=ctx.now(),
     )
     ctx.session.add(event)
+    append_event(ctx.session, kind, actor, subject, event.record, event.created_at)
     return event
