@@ -50,8 +50,15 @@ def certificate_anchor_id(credential_id: str, suite: Suite | str) -> bytes:
 
 
 def document_hash(credential: Mapping[str, Any], suite: Suite | str) -> bytes:
-    """H(JCS(secured credential)), proof included: the exact artefact the issuer anchored."""
-    return digest(suite, canonical_json(dict(credential)))
+    """H(hashData) of the credential's (first) proof: the document and its proof configuration.
+
+    hashData = H(JCS(proof configuration)) ‖ H(JCS(document without proof)) is exactly what the
+    issuer's signature covers, so the anchor binds the content, the signing key, the suite and the
+    time; the verifier reuses the bytes it already computed to check the proof.
+    """
+    from credentials._proof import proof_hash_data
+
+    return digest(suite, proof_hash_data(credential)[1])
 
 
 def status_list_id(list_url: str, suite: Suite | str) -> bytes:

@@ -17,6 +17,7 @@ it; credentials meant for verifiers outside the consortium should use eddsa-jcs-
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import Any
 
 import base58
 
+from credentials._jcs import canonical
 from credentials._model import as_list, unsecured
 from credentials._time import format_time, parse_time, system_clock
 from credentials.errors import (
@@ -34,16 +36,7 @@ from credentials.errors import (
     UnresolvableVerificationMethod,
     UnsupportedCryptosuite,
 )
-from keys import (
-    KeysError,
-    SigningKey,
-    Suite,
-    VerifyKey,
-    canonical_json,
-    sha256,
-    sm3,
-    verify_key_from_did,
-)
+from keys import KeysError, SigningKey, Suite, VerifyKey, sha256, sm3, verify_key_from_did
 from keys.errors import CanonicalizationError, SignatureInvalid
 
 __all__ = [
@@ -57,6 +50,7 @@ __all__ = [
     "add_proof",
     "cryptosuite_for",
     "hash_data",
+    "proof_hash_data",
     "verify_proof",
 ]
 
@@ -98,6 +92,7 @@ class VerifiedProof:
     verification_method: str
     signer: VerifyKey
     created: str | None
+    hash_data: bytes
 
     @property
     def controller(self) -> str:
@@ -107,7 +102,7 @@ class VerifiedProof:
 
 def _canonical(value: Any, what: str) -> bytes:
     try:
-        return canonical_json(value)
+        return canonical(value)
     except CanonicalizationError as exc:
         raise CredentialMalformed(f"{what} has no RFC 8785 form: {exc}") from None
 
@@ -117,6 +112,24 @@ def hash_data(suite: Cryptosuite, proof_config: Mapping[str, Any], document: Map
     return suite.hash(_canonical(proof_config, "the proof configuration")) + suite.hash(
         _canonical(document, "the document")
     )
+
+
+def proof_hash_data(secured: Mapping[str, Any]) -> tuple[Cryptosuite, bytes]:
+    """The suite and hashData of the first proof of `secured`, computed as verification does (§3.3.2).
+
+    Nothing is verified: this is what the proof's signature covers, used as the anchored digest.
+    """
+    proofs = as_list(secured.get("proof")) if isinstance(secured, Mapping) else []
+    if not proofs or not isinstance(proofs[0], Mapping):
+        raise ProofMalformed("the document has no proof")
+    options = {k: v for k, v in proofs[0].items() if k != "proofValue"}
+    suite = CRYPTOSUITES.get(str(options.get("cryptosuite")))
+    if suite is None:
+        raise UnsupportedCryptosuite(f"cryptosuite {str(options.get('cryptosuite'))[:40]!r} is not supported")
+    document = unsecured(secured)
+    if "@context" in options:
+        document["@context"] = options["@context"]
+    return suite, hash_data(suite, options, document)
 
 
 def add_proof(
@@ -160,11 +173,29 @@ def add_proof(
     return {**body, "proof": proof}
 
 
+_B58_INDEX = {c: i for i, c in enumerate("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")}
+
+
+def _b58decode(text: str) -> bytes:
+    # The same result as base58.b58decode in a third of the time (one big-integer pass).
+    number = 0
+    for char in text:
+        number = number * 58 + _B58_INDEX[char]
+    zeros = len(text) - len(text.lstrip("1"))
+    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
+
+
+@functools.lru_cache(maxsize=1024)
+def _did_key(method: str) -> VerifyKey:
+    # Verifiers see the same few issuer keys again and again; decoding a did:key is not free.
+    return verify_key_from_did(method)
+
+
 def _resolve(method: str, suite: Cryptosuite, resolver: KeyResolver | None) -> VerifyKey:
     key: VerifyKey | None = None
     if method.startswith("did:key:"):
         try:
-            key = verify_key_from_did(method)
+            key = _did_key(method)
         except KeysError as exc:
             raise UnresolvableVerificationMethod(f"verificationMethod {method[:60]!r}: {exc}") from None
         if "#" not in method:
@@ -227,8 +258,8 @@ def _verify_one(
     if not value.startswith("z"):
         raise ProofMalformed("proofValue must be multibase base58btc (starting with 'z')")
     try:
-        signature = base58.b58decode(value[1:].encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        signature = _b58decode(value[1:])
+    except KeyError:
         raise ProofMalformed("proofValue is not base58btc") from None
     if len(signature) != 64:
         raise ProofMalformed(f"proofValue decodes to {len(signature)} bytes, not 64")
@@ -249,11 +280,12 @@ def _verify_one(
             raise ProofInvalid("the document's @context has entries added after signing")
         document["@context"] = options["@context"]
     key = _resolve(method, suite, resolver)
+    data = hash_data(suite, options, document)
     try:
-        key.verify(signature, hash_data(suite, options, document))
+        key.verify(signature, data)
     except SignatureInvalid:
         raise ProofInvalid(f"the {suite.name} proof does not verify for {method[:60]}") from None
-    return VerifiedProof(suite.name, purpose, method, key, created)
+    return VerifiedProof(suite.name, purpose, method, key, created, data)
 
 
 def verify_proof(

@@ -12,8 +12,8 @@ CAIP-10 id covered by the proof); then a missing anchor is a failure, not "not a
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,10 +21,10 @@ from typing import Any
 
 from credentials import errors
 from credentials._anchor import (
+    AnchoredCertificate,
     CertificateAnchors,
     CertificateStatus,
     certificate_anchor_id,
-    document_hash,
     encoded_list_hash,
     parse_chain_account,
     status_list_id,
@@ -41,7 +41,7 @@ from credentials._status import (
 )
 from credentials._time import Clock, format_time, parse_time, system_clock
 from credentials.errors import CredentialsError
-from keys import Suite, canonical_json
+from keys import Suite, digest
 
 __all__ = [
     "CHECKS",
@@ -204,9 +204,9 @@ class Verifier:
         self._key_resolver = key_resolver
         self._require_status = require_status
         self._strict = strict
-        # Status list credentials whose proof verified, keyed by the hash of their canonical form,
+        # Copies of status list credentials whose proof verified (compared whole, see below),
         # and decoded lists keyed by their encodedList: most credentials share a handful of lists.
-        self._verified_lists: dict[bytes, str] = {}
+        self._verified_lists: list[dict[str, Any]] = []
         self._decoded: dict[str, StatusList] = {}
 
     # ------------------------------------------------------------------------------- checks
@@ -259,26 +259,25 @@ class Verifier:
         return _pass("validity", f"inside {window}")
 
     def _list_credential_ok(self, list_credential: Mapping[str, Any], now: datetime) -> None:
-        key = hashlib.sha256(canonical_json(dict(list_credential))).digest()
-        if key in self._verified_lists:
+        # A deep equality test against copies of lists already verified costs microseconds, and a
+        # list changed in any way (even the same object mutated) no longer matches its copy.
+        if any(seen == list_credential for seen in self._verified_lists):
             return
         try:
             verify_proof(list_credential, resolver=self._key_resolver, now=now)
         except errors.ProofError as exc:
             raise errors.StatusListMismatch(f"the status list credential's proof fails: {exc}") from None
-        self._verified_lists[key] = ""
+        if len(self._verified_lists) >= 64:
+            self._verified_lists.pop(0)
+        self._verified_lists.append(copy.deepcopy(dict(list_credential)))
 
     def _list_fresh(
-        self, entry: StatusEntry, encoded: str, suite: Suite, credential: Mapping[str, Any]
+        self, entry: StatusEntry, encoded: str, suite: Suite, record: AnchoredCertificate | None
     ) -> str:
         assert self._anchors is not None
         anchored = self._anchors.status_list(status_list_id(entry.list_url, suite))
         if anchored is None:
             raise errors.StatusListMismatch(f"status list {entry.list_url} is not anchored")
-        cid = credential.get("id")
-        record = (
-            self._anchors.certificate(certificate_anchor_id(cid, suite)) if isinstance(cid, str) else None
-        )
         if record is None:
             raise errors.StatusListMismatch(
                 "the credential is not anchored, so its list's publisher is unknown"
@@ -294,7 +293,11 @@ class Verifier:
         return f"version {anchored.version} anchored"
 
     def _check_status(
-        self, credential: Mapping[str, Any], proof: VerifiedProof | None, now: datetime
+        self,
+        credential: Mapping[str, Any],
+        proof: VerifiedProof | None,
+        record: AnchoredCertificate | None,
+        now: datetime,
     ) -> CheckResult:
         entries = as_list(credential.get("credentialStatus"))
         if not entries:
@@ -331,7 +334,7 @@ class Verifier:
                     raise errors.CredentialSuspended(f"suspended (bit {entry.index} of {entry.list_url})")
                 freshness = "freshness not checked on chain"
                 if self._anchors is not None and claim is not None:
-                    freshness = self._list_fresh(entry, encoded, suite, credential)
+                    freshness = self._list_fresh(entry, encoded, suite, record)
                 notes.append(
                     f"not {'revoked' if entry.purpose == 'revocation' else 'suspended'} ({freshness})"
                 )
@@ -339,7 +342,17 @@ class Verifier:
             return _fail("status", exc)
         return _pass("status", "; ".join(notes))
 
-    def _check_anchor(self, credential: Mapping[str, Any], proof: VerifiedProof | None) -> CheckResult:
+    def _lookup(
+        self, credential: Mapping[str, Any], proof: VerifiedProof | None
+    ) -> AnchoredCertificate | None:
+        cid = credential.get("id")
+        if self._anchors is None or proof is None or not isinstance(cid, str):
+            return None
+        return self._anchors.certificate(certificate_anchor_id(cid, CRYPTOSUITES[proof.cryptosuite].suite))
+
+    def _check_anchor(
+        self, credential: Mapping[str, Any], proof: VerifiedProof | None, record: AnchoredCertificate | None
+    ) -> CheckResult:
         try:
             claim = _claimed_account(credential)
         except CredentialsError as exc:
@@ -356,17 +369,15 @@ class Verifier:
             return CheckResult("anchor", Outcome.SKIPPED, "not checked: the proof failed")
         suite = CRYPTOSUITES[proof.cryptosuite].suite
         credential_id = credential.get("id")
+        anchored_hash = digest(suite, proof.hash_data)
         try:
             if claim is not None and claim[0] != self._anchors.chain_id:
                 raise errors.AnchorMismatch(
                     f"the credential is anchored on chain {claim[0]}, the verifier reads chain "
                     f"{self._anchors.chain_id}"
                 )
-            record = None
-            if isinstance(credential_id, str):
-                record = self._anchors.certificate(certificate_anchor_id(credential_id, suite))
             if claim is None:
-                if record is None or record.document_hash != document_hash(credential, suite):
+                if record is None or record.document_hash != anchored_hash:
                     return CheckResult(
                         "anchor",
                         Outcome.NOT_ANCHORED,
@@ -377,7 +388,7 @@ class Verifier:
                     f"no anchor for {credential_id!s:.60} although the issuer claims one"
                 )
             else:
-                _match_record(record, credential, suite, claim[1])
+                _match_record(record, credential, anchored_hash, claim[1])
             if record.status is CertificateStatus.REVOKED:
                 raise errors.CredentialRevoked("the registry marks the certificate revoked")
             if record.status is CertificateStatus.SUSPENDED:
@@ -387,6 +398,23 @@ class Verifier:
         return _pass("anchor", f"anchored by {record.anchored_by} on chain {self._anchors.chain_id}, active")
 
     # ------------------------------------------------------------------------------ verify
+
+    def verify_many(
+        self, credentials: Sequence[Mapping[str, Any]], *, at: datetime | None = None
+    ) -> list[VerificationReport]:
+        """`verify` each credential; anchors that offer `prefetch(anchor_ids)` are read in bulk first."""
+        prefetch = getattr(self._anchors, "prefetch", None)
+        if callable(prefetch):
+            ids = []
+            for credential in credentials:
+                proof = credential.get("proof") if isinstance(credential, Mapping) else None
+                suite = (
+                    CRYPTOSUITES.get(str(proof.get("cryptosuite"))) if isinstance(proof, Mapping) else None
+                )
+                if suite is not None and isinstance(credential.get("id"), str):
+                    ids.append(certificate_anchor_id(credential["id"], suite.suite))
+            prefetch(ids)
+        return [self.verify(credential, at=at) for credential in credentials]
 
     def verify(self, credential: Mapping[str, Any], *, at: datetime | None = None) -> VerificationReport:
         """Verify `credential` at time `at` (default: the clock) and return the report.
@@ -400,12 +428,16 @@ class Verifier:
             results = (_fail("proof", error), *skipped)
             return VerificationReport(None, None, None, None, format_time(now), results, self._strict)
         proof_result, proof = self._check_proof(credential, now)
+        try:
+            record = self._lookup(credential, proof)
+        except CredentialsError:
+            record = None
         results = (
             proof_result,
             self._check_schema(credential),
             self._check_validity(credential, now),
-            self._check_status(credential, proof, now),
-            self._check_anchor(credential, proof),
+            self._check_status(credential, proof, record, now),
+            self._check_anchor(credential, proof, record),
         )
         try:
             issuer: str | None = issuer_id(credential)
@@ -436,12 +468,12 @@ def _seconds(credential: Mapping[str, Any], name: str) -> int:
     return int(parse_time(credential[name], name).timestamp())
 
 
-def _match_record(record: Any, credential: Mapping[str, Any], suite: Suite, account: str) -> None:
+def _match_record(record: Any, credential: Mapping[str, Any], anchored_hash: bytes, account: str) -> None:
     if record.anchored_by.lower() != account:
         raise errors.AnchorMismatch(
             f"the anchor was written by {record.anchored_by}, not by the issuer's {account}"
         )
-    if record.document_hash != document_hash(credential, suite):
+    if record.document_hash != anchored_hash:
         raise errors.AnchorMismatch("the anchored document hash differs: this is not the anchored credential")
     if (record.valid_from, record.valid_until) != (
         _seconds(credential, "validFrom"),

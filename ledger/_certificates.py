@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from ledger._chain import Chain
 from ledger._facade import Facade, contract_abi, record
 from ledger._signing import Signer
@@ -52,6 +54,28 @@ class StatusListVersion:
     anchored_by: str
     anchored_at: int
     block_number: int
+
+
+_CERTIFICATE_WORDS = 10
+
+
+def _decode_certificate(anchor_id: bytes, raw: bytes) -> Certificate:
+    # `certificate` returns a struct of ten static words, so it is decoded by slicing (the generic
+    # ABI decoder costs about a millisecond per record, which a bulk verifier notices).
+    word = [raw[32 * i : 32 * (i + 1)] for i in range(_CERTIFICATE_WORDS)]
+    return Certificate(
+        anchor_id=anchor_id,
+        issuer_org_id=word[0],
+        anchored_by=to_checksum_address(word[1][12:]),
+        status=CertificateStatus(int.from_bytes(word[2], "big")),
+        valid_from=int.from_bytes(word[3], "big"),
+        valid_until=int.from_bytes(word[4], "big"),
+        anchored_at=int.from_bytes(word[5], "big"),
+        updated_at=int.from_bytes(word[6], "big"),
+        subject_ref=word[7],
+        document_hash=word[8],
+        reason_hash=word[9],
+    )
 
 
 def deploy_contract(chain: Chain, deployer: Signer, name: str, *args: Any) -> str:
@@ -127,6 +151,27 @@ class CertificateRegistry(Facade):
         values = dict(self.call("certificate", anchor_id))
         values["status"] = CertificateStatus(values["status"])
         return record(Certificate, values, anchor_id=anchor_id)
+
+    def find_many(self, anchor_ids: Sequence[bytes], *, batch_size: int = 200) -> list[Certificate | None]:
+        """``find`` for many ids in JSON-RPC batches (one round trip per ``batch_size`` ids).
+
+        For verifiers checking many credentials: a node answers a batch of calls far faster than
+        the same calls one by one.
+        """
+        fn = self.abi.function("certificate")
+        out: list[Certificate | None] = []
+        for start in range(0, len(anchor_ids), batch_size):
+            chunk = anchor_ids[start : start + batch_size]
+            calls = [
+                ("eth_call", [{"to": self.address, "data": "0x" + fn.encode([a]).hex()}, "latest"])
+                for a in chunk
+            ]
+            for anchor_id, answer in zip(chunk, self.chain._batch(calls), strict=True):
+                if isinstance(answer, str) and len(answer) >= 2 + 2 * _CERTIFICATE_WORDS * 32:
+                    out.append(_decode_certificate(anchor_id, bytes.fromhex(answer[2:])))
+                else:
+                    out.append(None)  # a revert (unknown id) or an error in this slot
+        return out
 
     def find(self, anchor_id: bytes) -> Certificate | None:
         """The anchored certificate, or None (one call either way)."""

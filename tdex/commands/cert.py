@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -55,6 +56,9 @@ STATE_ENV = "TDEX_CERT_DIR"
 SECRET_ENV = "TDEX_SUBJECT_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_STATE = Path("var/certs")
 DEPLOYMENT_KIND = "tdex.credentials-deployment"
+# A status change costs about 38k gas per certificate: 500 per transaction stay well inside a 30M
+# block gas limit (the contract itself accepts up to 1,000).
+STATUS_BATCH = 500
 
 _ORG = typer.Option(..., "--org", help="The issuing organisation (its keystore name).")
 _DIR = typer.Option(None, "--dir", help="Keystore folder (default: $TDEX_HOME or ./var/keys).")
@@ -188,17 +192,32 @@ def chain_signer(keys: OrgKeys) -> ledger.Signer:
 
 
 class ChainAnchors:
-    """`credentials.CertificateAnchors` over the ledger's CertificateRegistry facade (read only)."""
+    """`credentials.CertificateAnchors` over the ledger's CertificateRegistry facade (read only).
 
-    def __init__(self, registry: ledger.CertificateRegistry) -> None:
+    `list_cache_s` lets a verifier that checks many credentials reuse a status list's latest
+    anchored version for that many seconds (three calls saved per credential); 0, the default,
+    reads the chain every time. A cached answer can be up to that old.
+    """
+
+    def __init__(self, registry: ledger.CertificateRegistry, *, list_cache_s: float = 0.0) -> None:
         self.registry = registry
+        self._cache_s = list_cache_s
+        self._lists: dict[bytes, tuple[float, AnchoredStatusList | None]] = {}
+        self._prefetched: dict[bytes, Any] = {}
 
     @property
     def chain_id(self) -> int:
         return self.registry.chain.chain_id
 
+    def prefetch(self, anchor_ids: list[bytes]) -> None:
+        """Read these certificates in JSON-RPC batches; the next `certificate` call for each uses it."""
+        self._prefetched.update(zip(anchor_ids, self.registry.find_many(anchor_ids), strict=True))
+
     def certificate(self, anchor_id: bytes) -> AnchoredCertificate | None:
-        found = self.registry.find(anchor_id)
+        if anchor_id in self._prefetched:
+            found = self._prefetched.pop(anchor_id)
+        else:
+            found = self.registry.find(anchor_id)
         if found is None:
             return None
         return AnchoredCertificate(
@@ -216,6 +235,16 @@ class ChainAnchors:
         )
 
     def status_list(self, list_id: bytes) -> AnchoredStatusList | None:
+        now = time.monotonic()
+        cached = self._lists.get(list_id)
+        if cached is not None and now - cached[0] < self._cache_s:
+            return cached[1]
+        found = self._read_list(list_id)
+        if self._cache_s > 0:
+            self._lists[list_id] = (now, found)
+        return found
+
+    def _read_list(self, list_id: bytes) -> AnchoredStatusList | None:
         latest = self.registry.latest_status_list(list_id)
         if latest is None:
             return None
@@ -257,8 +286,8 @@ def publish_status_change(
     for (status, why), ids in groups.items():
         chain_status = ChainStatus[status.name]
         reason = why if status is not CertificateStatus.ACTIVE else bytes(32)
-        for start in range(0, len(ids), 1000):
-            registry.set_status_batch(signer, ids[start : start + 1000], chain_status, reason)
+        for start in range(0, len(ids), STATUS_BATCH):
+            registry.set_status_batch(signer, ids[start : start + STATUS_BATCH], chain_status, reason)
     anchor_list_updates(registry, signer, change.list_updates)
 
 

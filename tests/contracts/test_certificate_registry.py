@@ -188,3 +188,12 @@ def test_rotation_keeps_the_issuers_certificates(w: World) -> None:
     assert cert.status is CertificateStatus.SUSPENDED and cert.anchored_by == w.market.address
     with pytest.raises(revert_class("CertificateRegistryNotIssuer")):
         w.registry.set_status(w.market, anchor_id, CertificateStatus.ACTIVE, bytes(32))
+
+
+def test_find_many_matches_single_reads(w: World) -> None:
+    """Batched reads decode exactly what `certificate` returns, and None for unknown ids."""
+    ids = [_anchor(w, f"bulk-{i}") for i in range(3)]
+    w.registry.set_status(w.market, ids[1], CertificateStatus.SUSPENDED, REASON)
+    unknown = keccak(text="unknown")
+    found = w.registry.find_many([*ids, unknown], batch_size=2)
+    assert found[:3] == [w.registry.certificate(i) for i in ids] and found[3] is None

@@ -239,3 +239,22 @@ def test_issuer_state_round_trip(dept: Department) -> None:
     change = again.reinstate(issued.credential, "ok")
     assert change.list_updates[0].version == 3
     assert change.changes[0][1] is CertificateStatus.ACTIVE
+
+
+def test_verify_many_prefetches_when_the_anchors_can(dept: Department) -> None:
+    """verify_many gives the same reports as verify, asking prefetch-capable anchors for all ids at once."""
+    credentials = [dept.issue_licence().credential for _ in range(3)]
+    asked: list[list[bytes]] = []
+
+    class Prefetching:
+        chain_id = dept.anchors.chain_id
+        certificate = staticmethod(dept.anchors.certificate)
+        status_list = staticmethod(dept.anchors.status_list)
+
+        def prefetch(self, anchor_ids: list[bytes]) -> None:
+            asked.append(list(anchor_ids))
+
+    bulk = dept.verifier(anchors=Prefetching()).verify_many(credentials)
+    single = [dept.verifier().verify(c) for c in credentials]
+    assert [r.to_json() for r in bulk] == [r.to_json() for r in single]
+    assert len(asked) == 1 and len(asked[0]) == 3
