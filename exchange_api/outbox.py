@@ -187,6 +187,11 @@ class Relay:
                 try:
                     prepared: PreparedTx = sign(row.sender_org_id, row.payload, inputs, nonces[account])
                 except ChainRejected as error:
+                    if self._earlier_unsettled(session, row):
+                        # A refusal may only mean an earlier write (an admission, a registration)
+                        # is not mined yet: wait for those before calling it final.
+                        row.last_error = f"{error.code}: {error} (waiting for earlier writes)"
+                        continue
                     self._fail(session, row, f"{error.code}: {error}", now)
                     stats.failed += 1
                     continue
@@ -264,6 +269,17 @@ class Relay:
                     stats.failed += 1
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _earlier_unsettled(session: Session, row: OutboxEntry) -> bool:
+        return (
+            session.scalar(
+                select(OutboxEntry.id)
+                .where(OutboxEntry.id < row.id, OutboxEntry.status.in_(("pending", "signed", "sent")))
+                .limit(1)
+            )
+            is not None
+        )
+
     def _fail(self, session: Session, row: OutboxEntry, reason: str, now: dt.datetime) -> None:
         row.status = "failed"
         row.last_error = reason

@@ -121,7 +121,7 @@ class ChainSync:
         out: list[tuple[str, str | None, str | None]] = []
         args, payload = event.args, row.payload
         if event.kind == "catalog.version":
-            code, number = str(args["code"]), int(args["version"])
+            code, number = str(args.get("code", payload.get("code"))), int(args["version"])
             version = session.scalar(
                 select(ResourceVersion)
                 .join(Resource, Resource.id == ResourceVersion.resource_id)
@@ -147,7 +147,8 @@ class ChainSync:
             if grant is None or grant.state != "revoked":
                 out.append(("state", grant.state if grant else None, "revoked"))
         elif event.kind == "catalog.withdrawn":
-            resource = session.scalar(select(Resource).where(Resource.code == str(args["code"])))
+            code = str(args.get("code", payload.get("code")))
+            resource = session.scalar(select(Resource).where(Resource.code == code))
             if resource is None or resource.status != "withdrawn":
                 out.append(("status", resource.status if resource else None, "withdrawn"))
         elif event.kind == "member.admitted" and payload.get("org_id_hash") != args.get("org_id_hash"):

@@ -6,9 +6,12 @@ This is the one place where signature failures from `keys` become `NotAuthentica
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from exchange_api.errors import NotAuthenticated
 from exchange_api.models import Organization, OrgKey, SeenNonce
 from exchange_api.services.context import Actor
+from keys import VerifyKey, verify_key_from_did, verify_request
+from keys.errors import RequestSignatureError
 
 __all__ = ["RequestVerifier", "SqlReplayCache"]
 
@@ -34,82 +39,109 @@ class SqlReplayCache:
     """A `keys.ReplayCache` in the store, so a nonce stays spent across restarts and processes."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
-        self._factory = factory
+        self._engine = factory.kw["bind"]
         self._next_purge = 0.0
 
     def check_and_store(self, key: str, expires_at: float, now: float) -> bool:
         """Store `key` until `expires_at`; False if it is already there."""
         key_id, _, nonce = key.partition("\x00")
-        expires = dt.datetime.fromtimestamp(expires_at, dt.UTC)
+        row = {
+            "key_id": key_id[:200],
+            "nonce": nonce[:128],
+            "expires_at": dt.datetime.fromtimestamp(expires_at, dt.UTC),
+        }
         try:
-            with self._factory() as session, session.begin():
+            with self._engine.begin() as conn:
                 if now >= self._next_purge:
-                    # Spent nonces leave once their window closes; the signature window refuses them anyway.
-                    session.execute(
-                        delete(SeenNonce).where(SeenNonce.expires_at < dt.datetime.fromtimestamp(now, dt.UTC))
-                    )
+                    # Spent nonces leave once their window has closed: the window refuses them anyway.
+                    cutoff = dt.datetime.fromtimestamp(now, dt.UTC)
+                    conn.execute(delete(SeenNonce).where(SeenNonce.expires_at < cutoff))
                     self._next_purge = now + 60
-                session.add(SeenNonce(key_id=key_id[:200], nonce=nonce[:128], expires_at=expires))
+                conn.execute(insert(SeenNonce), row)
         except IntegrityError:
             return False
         return True
 
 
+@dataclass(frozen=True)
+class _KnownKey:
+    key: VerifyKey
+    actor: Actor
+    until: float
+
+
 class RequestVerifier:
-    """Verifies a request's signature and names the organisation that signed it."""
+    """Verifies a request's signature and names the organisation that signed it.
+
+    Known keys are cached for `key_cache_s` seconds, so a key retired or an organisation suspended
+    in the store stops working within that time; unknown keys are never cached.
+    """
 
     def __init__(
-        self, factory: sessionmaker[Session], window_s: int, clock: Callable[[], dt.datetime]
+        self,
+        factory: sessionmaker[Session],
+        window_s: int,
+        clock: Callable[[], dt.datetime],
+        *,
+        key_cache_s: float = 5.0,
     ) -> None:
         self._factory = factory
         self._window_s = window_s
         self._clock = clock
         self._cache = SqlReplayCache(factory)
+        self._key_cache_s = key_cache_s
+        self._known: dict[str, _KnownKey] = {}
+        self._lock = threading.Lock()
 
-    def _resolve(self, session: Session) -> Callable[[str], object | None]:
-        from keys import verify_key_from_did
-
-        def resolve(key_id: str) -> object | None:
+    def _lookup(self, key_id: str) -> _KnownKey | None:
+        now = time.monotonic()
+        known = self._known.get(key_id)
+        if known is not None and known.until > now:
+            return known
+        with self._factory() as session:
             row = session.execute(
-                select(OrgKey.public_key, Organization.status)
+                select(OrgKey.public_key, Organization.id, Organization.role, Organization.status)
                 .join(Organization, Organization.id == OrgKey.org_id)
                 .where(OrgKey.key_id == key_id, OrgKey.status == "current")
             ).first()
-            if row is None or row.status != "active":
-                return None
-            return verify_key_from_did(row.public_key)
-
-        return resolve
+        if row is None or row.status != "active":
+            with self._lock:
+                self._known.pop(key_id, None)
+            return None
+        actor = Actor(row.id, row.role)
+        known = _KnownKey(verify_key_from_did(row.public_key), actor, now + self._key_cache_s)
+        with self._lock:
+            self._known[key_id] = known
+        return known
 
     def verify(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Actor:
         """The signing organisation of the request, or `NotAuthenticated` with a precise code."""
-        from keys import verify_request
-        from keys.errors import RequestSignatureError
+        found: dict[str, _KnownKey] = {}
 
-        with self._factory() as session:
-            try:
-                verified = verify_request(
-                    method,
-                    url,
-                    headers,
-                    body,
-                    resolve_key=self._resolve(session),  # type: ignore[arg-type]
-                    now=self._clock().timestamp(),
-                    replay_cache=self._cache,
-                    window_s=self._window_s,
-                )
-            except RequestSignatureError as error:
-                code = _CODES.get(getattr(error, "code", ""), "auth.unauthenticated")
-                raise NotAuthenticated(str(error), code=code) from None
-            row = session.execute(
-                select(Organization.id, Organization.role)
-                .join(OrgKey, OrgKey.org_id == Organization.id)
-                .where(OrgKey.key_id == verified.key_id)
-            ).one()
-        return Actor(org_id=row.id, role=row.role)
+        def resolve(key_id: str) -> VerifyKey | None:
+            known = self._lookup(key_id)
+            if known is None:
+                return None
+            found["key"] = known
+            return known.key
+
+        try:
+            verify_request(
+                method,
+                url,
+                headers,
+                body,
+                resolve_key=resolve,
+                now=self._clock().timestamp(),
+                replay_cache=self._cache,
+                window_s=self._window_s,
+            )
+        except RequestSignatureError as error:
+            raise NotAuthenticated(str(error), code=_CODES.get(error.code, "auth.unauthenticated")) from None
+        return found["key"].actor
 
     async def verify_async(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Actor:
-        """`verify` off the event loop (it reads the store)."""
+        """`verify` off the event loop (it reads and writes the store)."""
         return await run_in_threadpool(
             lambda: self.verify(method=method, url=url, headers=headers, body=body)
         )

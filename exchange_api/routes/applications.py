@@ -57,9 +57,9 @@ def list_(
 
 
 @router.get("/{app_id}", response_model=ApplicationPublic, summary="One application")
-def get(app_id: AppId, unit: UnitDep) -> ApplicationPublic:
+def get(app_id: AppId, unit: UnitDep) -> Response:
     """An application, for its applicant, its provider, the bureau or an auditor."""
-    return unit.read(lambda ctx: applications.get_application(ctx, app_id))
+    return unit.show(lambda ctx: applications.get_application(ctx, app_id))
 
 
 @router.post("/{app_id}/review", response_model=ApplicationPublic, summary="Take under review (provider)")

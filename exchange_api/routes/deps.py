@@ -23,31 +23,22 @@ from exchange_api.services.context import Actor, Ctx
 T = TypeVar("T")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are async on purpose: FastAPI runs every sync dependency in the thread pool, and
+# these do no I/O of their own (verification goes to the pool once, in `get_unit`).
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_factory(request: Request) -> sessionmaker[Session]:
+async def get_factory(request: Request) -> sessionmaker[Session]:
     """The session factory of the app's store."""
     factory: sessionmaker[Session] = request.app.state.sessions
     return factory
 
 
-async def get_actor(request: Request) -> Actor:
-    """The organisation that signed this request (401 unless the signature verifies)."""
-    verifier: RequestVerifier = request.app.state.verifier
-    body = await request.body()
-    request.state.body = body
-    return await verifier.verify_async(
-        method=request.method, url=str(request.url), headers=dict(request.headers), body=body
-    )
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 FactoryDep = Annotated[sessionmaker[Session], Depends(get_factory)]
-ActorDep = Annotated[Actor, Depends(get_actor)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -68,12 +59,17 @@ class Unit:
     request: Request
     factory: sessionmaker[Session]
     settings: Settings
+    body: bytes
     actor: Actor
 
     def read(self, fn: Callable[[Ctx], T]) -> T:
         """Run a read-only service call."""
         with session_scope(self.factory) as session:
             return fn(Ctx(session, self.settings, self.actor, self.request.app.state.clock))
+
+    def show(self, fn: Callable[[Ctx], BaseModel]) -> Response:
+        """Run a read returning one model, serialised once (no second validation on the way out)."""
+        return Response(self.read(fn).model_dump_json(), media_type="application/json")
 
     def page(
         self, fn: Callable[[Ctx], tuple[Sequence[BaseModel], str | None]], model: type[BaseModel]
@@ -86,7 +82,7 @@ class Unit:
             params = dict(self.request.query_params)
             params["cursor"] = next_cursor
             headers["Link"] = f'<{self.request.url.path}?{urlencode(params)}>; rel="next"'
-        return JSONResponse(body.model_dump(mode="json"), headers=headers)
+        return Response(body.model_dump_json(), media_type="application/json", headers=headers)
 
     def jsonld(self, fn: Callable[[Ctx], tuple[dict[str, Any], str | None]]) -> Response:
         """Run an export returning a JSON-LD document and the next page's cursor."""
@@ -107,11 +103,7 @@ class Unit:
     ) -> Response:
         """Run a state change; with an `Idempotency-Key` the first response is kept and replayed."""
         request_hash = digest_hex(
-            self.request.method.encode()
-            + b" "
-            + self.request.url.path.encode()
-            + b"\n"
-            + self.request.state.body
+            self.request.method.encode() + b" " + self.request.url.path.encode() + b"\n" + self.body
         )
         try:
             with session_scope(self.factory) as session:
@@ -150,9 +142,14 @@ def _replay(kept: idempotency.StoredResponse) -> Response:
     return response
 
 
-def get_unit(request: Request, factory: FactoryDep, settings: SettingsDep, actor: ActorDep) -> Unit:
-    """The caller's unit of work."""
-    return Unit(request, factory, settings, actor)
+async def get_unit(request: Request, factory: FactoryDep, settings: SettingsDep) -> Unit:
+    """The caller's unit of work, once its signature verifies (401 otherwise, before anything else)."""
+    body = await request.body()
+    verifier: RequestVerifier = request.app.state.verifier
+    actor = await verifier.verify_async(
+        method=request.method, url=str(request.url), headers=dict(request.headers), body=body
+    )
+    return Unit(request, factory, settings, body, actor)
 
 
 UnitDep = Annotated[Unit, Depends(get_unit)]

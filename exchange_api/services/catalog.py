@@ -6,20 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from exchange_api._crypto import record_hash
 from exchange_api.errors import DuplicateResource, Forbidden, InvalidTransition, NotFound
 from exchange_api.models import Application, Organization, OutboxEntry, Resource, ResourceVersion, SearchTerm
 from exchange_api.schemas.catalog import (
-    ProviderPublic,
     ResourceCreate,
     ResourceFields,
     ResourcePublic,
     ResourceVersionCreate,
     VersionPublic,
 )
+from exchange_api.schemas.common import AnchorPublic
 from exchange_api.schemas.orgs import Role
 from exchange_api.services.anchors import anchor_view, enqueue
 from exchange_api.services.catalog_rules import check_entry
@@ -283,7 +283,10 @@ def withdraw(ctx: Ctx, code: str, reason: str) -> ResourcePublic:
 
 def get_resource(ctx: Ctx, code: str) -> ResourcePublic:
     """The current state of entry `code` (every member may read the catalogue)."""
-    return _public(ctx.session, [_load(ctx, code)])[0]
+    rid = ctx.session.connection().execute(select(Resource.id).where(Resource.code == code)).scalar()
+    if rid is None:
+        raise NotFound(f"no catalogue entry {code!r}")
+    return _views(ctx.session, [rid])[0]
 
 
 def list_versions(ctx: Ctx, code: str) -> list[VersionPublic]:
@@ -321,53 +324,84 @@ def _version_public(session: Session, v: ResourceVersion) -> VersionPublic:
 
 
 def _public(session: Session, resources: Sequence[Resource]) -> list[ResourcePublic]:
-    if not resources:
+    return _views(session, [r.id for r in resources])
+
+
+def _views(session: Session, ids: Sequence[int]) -> list[ResourcePublic]:
+    """Public views of resources `ids`, in that order, from one query (the hot read path)."""
+    if not ids:
         return []
-    ids = [r.id for r in resources]
-    versions = {
-        v.resource_id: v
-        for v in session.scalars(
-            select(ResourceVersion)
-            .join(Resource, Resource.id == ResourceVersion.resource_id)
-            .where(ResourceVersion.resource_id.in_(ids), ResourceVersion.version == Resource.current_version)
+    stmt = (
+        select(
+            Resource.id,
+            Resource.code,
+            Resource.status,
+            Resource.created_at,
+            Resource.updated_at,
+            Resource.withdrawn_at,
+            Resource.withdraw_reason,
+            ResourceVersion.version,
+            ResourceVersion.metadata_doc,
+            ResourceVersion.metadata_hash,
+            ResourceVersion.previous_hash,
+            ResourceVersion.created_at.label("version_created_at"),
+            Organization.id.label("org_id"),
+            Organization.name.label("org_name"),
+            Organization.uscc,
+            OutboxEntry.id.label("outbox_id"),
+            OutboxEntry.status.label("outbox_status"),
+            OutboxEntry.tx_hash,
+            OutboxEntry.block_number,
+            OutboxEntry.anchored_at,
+            OutboxEntry.last_error,
         )
-    }
-    orgs = {
-        o.id: o
-        for o in session.scalars(
-            select(Organization).where(Organization.id.in_({r.provider_org_id for r in resources}))
+        .join(
+            ResourceVersion,
+            and_(
+                ResourceVersion.resource_id == Resource.id,
+                ResourceVersion.version == Resource.current_version,
+            ),
         )
-    }
-    anchors = {
-        e.id: e
-        for e in session.scalars(
-            select(OutboxEntry).where(OutboxEntry.id.in_([v.anchor_outbox_id for v in versions.values()]))
-        )
-    }
+        .join(Organization, Organization.id == Resource.provider_org_id)
+        .outerjoin(OutboxEntry, OutboxEntry.id == ResourceVersion.anchor_outbox_id)
+        .where(Resource.id.in_(list(ids)))
+    )
+    rows = {row.id: row for row in session.connection().execute(stmt)}
     out = []
-    for r in resources:
-        v = versions[r.id]
-        org = orgs[r.provider_org_id]
-        doc = v.metadata_doc
-        entry = anchors.get(v.anchor_outbox_id or -1)
-        anchor = anchor_view(session, entry.id) if entry is not None else anchor_view(session, None)
+    for rid in ids:
+        row = rows[rid]
+        doc = row.metadata_doc
+        anchor = (
+            AnchorPublic(
+                status=row.outbox_status,
+                outbox_id=row.outbox_id,
+                tx_hash=row.tx_hash,
+                block_number=row.block_number,
+                anchored_at=row.anchored_at,
+                error=row.last_error if row.outbox_status == "failed" else None,
+            )
+            if row.outbox_id is not None
+            else AnchorPublic(status="none")
+        )
         out.append(
-            ResourcePublic(
-                **{k: doc[k] for k in _FIELDS},
-                code=r.code,
-                provider=ProviderPublic(id=org.id, name=org.name, uscc=org.uscc),
-                status=r.status,
-                current_version=VersionPublic(
-                    version=v.version,
-                    metadata_hash=v.metadata_hash,
-                    previous_hash=v.previous_hash,
-                    created_at=v.created_at,
-                    anchor=anchor,
-                ),
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                withdrawn_at=r.withdrawn_at,
-                withdraw_reason=r.withdraw_reason,
+            ResourcePublic.model_validate(
+                {
+                    **{k: doc[k] for k in _FIELDS},
+                    "code": row.code,
+                    "provider": {"id": row.org_id, "name": row.org_name, "uscc": row.uscc},
+                    "status": row.status,
+                    "current_version": {
+                        "version": row.version,
+                        "metadata_hash": row.metadata_hash,
+                        "previous_hash": row.previous_hash,
+                        "created_at": row.version_created_at,
+                        "anchor": anchor,
+                    },
+                    "created_at": row.created_at,
+                    "updated_at": row.updated_at,
+                    "withdrawn_at": row.withdrawn_at,
+                    "withdraw_reason": row.withdraw_reason,
+                }
             )
         )
     return out
@@ -392,7 +426,7 @@ def search(
     if terms:
         driver = _rarest(session, terms) if len(terms) > 1 else terms[0]
         t0 = aliased(SearchTerm)
-        stmt = select(Resource).join(t0, t0.resource_id == Resource.id).where(t0.term == driver)
+        stmt = select(Resource.id).join(t0, t0.resource_id == Resource.id).where(t0.term == driver)
         for term in terms:
             if term != driver:
                 stmt = stmt.where(
@@ -400,7 +434,7 @@ def search(
                 )
         key = t0.resource_id
     else:
-        stmt = select(Resource)
+        stmt = select(Resource.id)
         key = Resource.id
     if after is not None:
         stmt = stmt.where(key < after)
@@ -417,8 +451,8 @@ def search(
         stmt = stmt.where(Resource.update_cycle == filters.update_cycle)
     if filters.status is not None:
         stmt = stmt.where(Resource.status == filters.status)
-    rows = list(session.scalars(stmt.order_by(key.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor("resource", rows[-1].id) if more and rows else None
-    return _public(session, rows), next_cursor
+    ids = list(session.connection().execute(stmt.order_by(key.desc()).limit(limit + 1)).scalars())
+    more = len(ids) > limit
+    ids = ids[:limit]
+    next_cursor = encode_cursor("resource", ids[-1]) if more and ids else None
+    return _views(session, ids), next_cursor

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange_api._crypto import record_hash
 from exchange_api._uscc import validate_uscc
 from exchange_api.errors import (
     DuplicateOrganization,
@@ -23,6 +22,7 @@ from exchange_api.schemas.orgs import KeyPublic, OrgCreate, OrgPublic, Role
 from exchange_api.services.anchors import anchor_view, enqueue
 from exchange_api.services.context import SYSTEM, Ctx
 from exchange_api.services.events import record_event
+from ledger.ids import org_id as chain_org_id
 
 __all__ = ["admit", "bootstrap_bureau", "check_uscc", "get_org", "org_id_hash", "public_org", "require_role"]
 
@@ -39,8 +39,8 @@ def check_uscc(uscc: str, override_reason: str | None, approved_by: str) -> dict
 
 
 def org_id_hash(uscc: str) -> str:
-    """The organisation id the chain knows: the hash of a canonical `tdex.org` record."""
-    return record_hash({"kind": "tdex.org", "version": 1, "uscc": uscc})
+    """The organisation id the chain knows (`ledger.ids.org_id`, the one rule for on-chain ids)."""
+    return "0x" + chain_org_id(uscc).hex()
 
 
 def require_role(ctx: Ctx, *roles: Role) -> None:

@@ -125,8 +125,19 @@ ROLES = {
 }
 
 
-def build_world(database_url: str, **overrides: Any) -> Iterator[World]:
-    """Start the app on `database_url` and admit one member per role."""
+def build_world(
+    database_url: str,
+    *,
+    writer: Any = None,
+    accounts: dict[str, str] | None = None,
+    on_admitted: Any = None,
+    **overrides: Any,
+) -> Iterator[World]:
+    """Start the app on `database_url` and admit one member per role.
+
+    With a `writer` (e.g. a `LedgerWriter`), `accounts` gives each member's chain address and
+    `on_admitted(name, org_id)` learns the exchange's id of each member as it is created.
+    """
     clock = Clock()
     bureau_key = SigningKey.generate()
     settings = Settings(
@@ -139,7 +150,7 @@ def build_world(database_url: str, **overrides: Any) -> Iterator[World]:
         **overrides,
     )
     chain = FakeChain()
-    app = create_app(settings, writer=chain, clock=clock, run_relay=False)
+    app = create_app(settings, writer=writer if writer is not None else chain, clock=clock, run_relay=False)
     with TestClient(app, base_url="http://testserver") as http:
         relay: Relay = app.state.relay
         members: dict[str, Member] = {}
@@ -149,6 +160,8 @@ def build_world(database_url: str, **overrides: Any) -> Iterator[World]:
             members[name] = Member(name, role, make_uscc(seed), key, client)
         bureau = members["bureau"]
         bureau.org_id = bureau.client.me()["id"]
+        if on_admitted is not None:
+            on_admitted("bureau", bureau.org_id)
         for name, member in members.items():
             if name == "bureau":
                 continue
@@ -158,10 +171,12 @@ def build_world(database_url: str, **overrides: Any) -> Iterator[World]:
                     "uscc": member.uscc,
                     "role": member.role,
                     "public_keys": [member.key.verify_key.did],
-                    "chain_account": "0x" + secrets.token_hex(20),
+                    "chain_account": (accounts or {}).get(name) or "0x" + secrets.token_hex(20),
                 }
             )
             member.org_id = org["id"]
+            if on_admitted is not None:
+                on_admitted(name, org["id"])
         yield World(app, http, chain, relay, clock, settings, members)
 
 

@@ -1,0 +1,122 @@
+"""The outbox relay on the real contracts (in-process EVM): every write lands once, with typed outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_support import ROLES, World, application, build_world, entry, make_uscc
+
+import ledger
+from exchange_api.ledger_writer import LedgerWriter
+from exchange_api.models import OutboxEntry
+from exchange_api.outbox import Relay
+from exchange_api.sync import ChainSync
+from ledger import ids
+
+
+@pytest.fixture
+def chain_world(tmp_path: Any) -> Iterator[tuple[World, ledger.Deployment]]:
+    """The exchange relaying to freshly deployed contracts on eth-tester, each member with its own key."""
+    with ledger.connect("eth-tester") as chain:
+        signers = {name: ledger.Signer.generate() for name in ROLES}
+        chain.fund([s.address for s in signers.values()])
+        bureau = signers["bureau"]
+        dep = ledger.deploy(chain, bureau, [ledger.Admin(ids.org_id(make_uscc(1)), bureau.address)])
+        by_org: dict[str, ledger.Signer] = {}
+        writer = LedgerWriter(dep, by_org.get)
+        for world in build_world(
+            f"sqlite:///{tmp_path}/exchange.db",
+            writer=writer,
+            accounts={name: s.address for name, s in signers.items()},
+            on_admitted=lambda name, org_id: by_org.__setitem__(org_id, signers[name]),
+        ):
+            stats = world.relay.drain()
+            assert stats.failed == 0, stats.errors
+            yield world, dep
+
+
+def _approval(world: World) -> dict[str, Any]:
+    return {
+        "expires_at": (world.clock() + dt.timedelta(days=30)).isoformat(),
+        "max_uses": 7,
+        "privacy_budget": "2",
+    }
+
+
+def test_workflow_anchors_on_the_contracts(chain_world: tuple[World, ledger.Deployment]) -> None:
+    """Admission, registration, application and approval land on chain with the store's hashes."""
+    world, dep = chain_world
+    bank_org = ids.org_id(world["bank"].uscc)
+    assert dep.consortium.member(bank_org).account.lower() == world["bank"].client.me()["chain_account"]
+    created = world["dept_a"].client.register(entry())
+    app = world["bank"].client.apply(application())
+    approved = world["dept_a"].client.approve(app["id"], _approval(world))
+    stats = world.relay.drain()
+    assert stats.failed == 0, stats.errors
+    on_chain = dep.catalog.resource(ids.resource_id("301001/000001"))
+    assert "0x" + on_chain.metadata_hash.hex() == created["current_version"]["metadata_hash"]
+    grant = world["bank"].client.grant(approved["grant_id"])
+    assert grant["usable"] is True
+    chain_grant = dep.grants.grant(1)
+    assert "0x" + chain_grant.agreement_hash.hex() == grant["agreement_hash"]
+    assert (chain_grant.max_uses, chain_grant.privacy_budget) == (7, 2_000_000)
+    assert ChainSync(world.app.state.sessions, world.app.state.relay._writer, world.settings).run_once() == 0
+
+
+def test_relay_killed_after_broadcast_sends_one_transaction(
+    chain_world: tuple[World, ledger.Deployment],
+) -> None:
+    """A relay dying between send and record re-broadcasts the same bytes: one application on chain."""
+    world, dep = chain_world
+    world["dept_a"].client.register(entry())
+    world.relay.drain()
+    world["bank"].client.apply(application())
+
+    def killed(_: OutboxEntry) -> None:
+        raise RuntimeError("relay killed after broadcast")
+
+    writer = world.app.state.relay._writer
+    doomed = Relay(
+        world.app.state.sessions, writer, world.settings, clock=world.clock, after_broadcast=killed
+    )
+    with pytest.raises(RuntimeError, match="killed"):
+        doomed.run_once()
+    assert dep.grants.application_count() == 1  # it did reach the chain
+    stats = world.relay.drain()
+    assert stats.failed == 0, stats.errors
+    assert dep.grants.application_count() == 1  # and was not sent a second time
+    with world.app.state.sessions() as session:
+        assert {r.status for r in session.query(OutboxEntry)} == {"anchored"}
+
+
+def test_contract_refusal_is_stored_with_its_code(chain_world: tuple[World, ledger.Deployment]) -> None:
+    """A write the contracts refuse fails with the contract's error code, and nothing retries it."""
+    world, _dep = chain_world
+    # The auditor is no department: the catalogue contract refuses its registration.
+    with world.app.state.sessions() as session, session.begin():
+        session.add(
+            OutboxEntry(
+                kind="catalog.register",
+                sender_org_id=world["auditor"].org_id,
+                payload={
+                    "code": "301001/000009",
+                    "share_type": "conditional",
+                    "open_type": "not_open",
+                    "metadata_hash": "0x" + "11" * 32,
+                    "schema_hash": "0x" + "22" * 32,
+                    "version": 1,
+                },
+                status="pending",
+                attempts=0,
+                next_attempt_at=world.clock(),
+                created_at=world.clock(),
+                updated_at=world.clock(),
+            )
+        )
+    stats = world.relay.drain()
+    assert stats.failed == 1
+    failed = world["auditor"].client.call("GET", "/outbox", params={"status": "failed"})
+    assert "DataCatalogNotDepartment" in failed[0]["last_error"]
