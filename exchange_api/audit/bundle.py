@@ -392,11 +392,10 @@ def verify_bundle(
         entry = AuditEntry.from_bytes(entry_bytes)
     except EntryFormatError as err:
         fail("entry", "audit.entry_malformed", str(err))
+    actual_leaf = leaf_hash(entry_bytes)
     declared_leaf = _hex32(bundle.leaf_hash)
     if declared_leaf is None:
         fail("leaf_hash", "audit.hash_malformed", "not 64 hex digits")
-    elif not hmac.compare_digest(leaf_hash(entry_bytes), declared_leaf):
-        fail("entry", "audit.entry_hash_mismatch", "the entry does not hash to leaf_hash (entry altered)")
     if entry is not None and entry.index != bundle.index:
         fail("index", "audit.index_mismatch", f"bundle says {bundle.index}, the entry says {entry.index}")
 
@@ -441,17 +440,24 @@ def verify_bundle(
             note, trusted.witnesses, trusted.min_witnesses, "checkpoint.signature.witness", fail
         )
 
-    # The inclusion proof, from the declared leaf hash (so an altered entry is not blamed on the proof).
-    proof = [_hex32(p) for p in bundle.inclusion_proof]
-    if any(p is None for p in proof):
+    # The inclusion proof. When the entry and leaf_hash disagree, whichever the proof confirms is
+    # the genuine one, which tells an altered entry from an altered leaf_hash.
+    proof = [p for p in map(_hex32, bundle.inclusion_proof) if p is not None]
+    proof_usable = checkpoint is not None and len(proof) == len(bundle.inclusion_proof)
+    if len(proof) != len(bundle.inclusion_proof):
         fail("inclusion_proof", "audit.hash_malformed", "every proof element must be 64 hex digits")
-    elif checkpoint is not None and declared_leaf is not None:
-        try:
-            verify_inclusion(
-                declared_leaf, bundle.index, checkpoint.size, [p for p in proof if p], checkpoint.root
-            )
-        except TlogError as err:
-            fail("inclusion_proof", err.code, str(err))
+    proof_error: TlogError | None = None
+    if proof_usable and checkpoint is not None:
+        proof_error = _inclusion_error(actual_leaf, bundle.index, checkpoint, proof)
+    if declared_leaf is not None and not hmac.compare_digest(actual_leaf, declared_leaf):
+        if proof_usable and proof_error is None:
+            fail("leaf_hash", "audit.leaf_hash_mismatch", "not the entry's leaf hash (leaf_hash altered)")
+        else:
+            fail("entry", "audit.entry_hash_mismatch", "the entry does not hash to leaf_hash (entry altered)")
+            if proof_usable and checkpoint is not None:
+                proof_error = _inclusion_error(declared_leaf, bundle.index, checkpoint, proof)
+    if proof_error is not None:
+        fail("inclusion_proof", proof_error.code, str(proof_error))
 
     # The anchor: present, for this log, and (given a chain) really there.
     anchored_on_chain = False
@@ -486,6 +492,14 @@ def verify_bundle(
         anchored_on_chain=anchored_on_chain,
         notes=tuple(notes),
     )
+
+
+def _inclusion_error(leaf: bytes, index: int, checkpoint: Checkpoint, proof: list[bytes]) -> TlogError | None:
+    try:
+        verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root)
+    except TlogError as err:
+        return err
+    return None
 
 
 def _hex32(text: str) -> bytes | None:

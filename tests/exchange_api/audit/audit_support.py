@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import ledger
 from exchange_api.audit import (
-    AnchorPolicy,
     Anchorer,
+    AnchorPolicy,
     AuditLog,
     LedgerAnchorTarget,
     LocalWitness,
