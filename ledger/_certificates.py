@@ -148,9 +148,8 @@ class CertificateRegistry(Facade):
 
     def certificate(self, anchor_id: bytes) -> Certificate:
         """The anchored certificate; CertificateRegistryUnknownCertificate when there is none."""
-        values = dict(self.call("certificate", anchor_id))
-        values["status"] = CertificateStatus(values["status"])
-        return record(Certificate, values, anchor_id=anchor_id)
+        data = self.abi.function("certificate").encode([anchor_id])
+        return _decode_certificate(anchor_id, self.chain.call(self.address, data))
 
     def find_many(self, anchor_ids: Sequence[bytes], *, batch_size: int = 200) -> list[Certificate | None]:
         """``find`` for many ids in JSON-RPC batches (one round trip per ``batch_size`` ids).
