@@ -6,7 +6,7 @@ Routes::
     GET  /node                                 identity, dataset records (no rows), template digests
     GET  /templates                            template descriptors with digests
     GET  /datasets                             dataset records (no rows)
-    HEAD /blobs/{digest}   PUT /blobs/{digest}?kind=he-context|blob
+    GET|HEAD /blobs/{digest}   PUT /blobs/{digest}?kind=he-context|blob   (contexts, ciphertexts)
     POST /jobs                                 {"job": <signed job>} → receipt and sealed output
     POST /fl/sessions                          {"job": <signed training job>} → session id
     POST /fl/sessions/{id}/share-keys          RoundConfig → ShareKeys
@@ -83,6 +83,10 @@ def create_app(service: NodeService) -> Starlette:
         if request.method == "HEAD":
             present = await run_in_threadpool(service.has_blob, digest)
             return Response(status_code=200 if present else 404)
+        if request.method == "GET":
+            # Blobs are what requesters uploaded: public contexts and ciphertexts, never data.
+            data = await run_in_threadpool(service.blobs.get, digest)
+            return Response(data, media_type="application/octet-stream")
         if int(request.headers.get("content-length") or 0) > MAX_BLOB_BYTES:
             raise InvalidParameters("blob", f"at most {MAX_BLOB_BYTES} bytes")
         data = await request.body()
@@ -161,7 +165,7 @@ def create_app(service: NodeService) -> Starlette:
         Route("/node", node),
         Route("/templates", templates),
         Route("/datasets", datasets),
-        Route("/blobs/{digest}", blob, methods=["HEAD", "PUT"]),
+        Route("/blobs/{digest}", blob, methods=["GET", "HEAD", "PUT"]),
         Route("/jobs", jobs, methods=["POST"]),
         Route("/fl/sessions", open_session, methods=["POST"]),
         Route("/fl/sessions/{sid}/share-keys", share_keys, methods=["POST"]),
