@@ -56,11 +56,12 @@ def entry(i: int, *, at: dt.datetime = T0, kind: str = "grant.revoked", **record
     return NewEntry(kind, "org_a", f"grant:{body['grant_id']}", at + dt.timedelta(seconds=i), body, refs)
 
 
-def fill(store: Store, count: int, *, start: int = 0, batch: int = 500) -> None:
-    """Append ``count`` entries numbered from ``start``."""
+def fill(store: Store, count: int, *, start: int = 0, batch: int = 500, at: dt.datetime = T0) -> None:
+    """Append ``count`` entries numbered from ``start`` (entry ``i`` at ``at`` + ``i`` seconds)."""
     for first in range(start, start + count, batch):
         with session_scope(store.sessions) as session:
-            append_entries(session, [entry(i) for i in range(first, min(first + batch, start + count))])
+            numbers = range(first, min(first + batch, start + count))
+            append_entries(session, [entry(i, at=at) for i in numbers])
 
 
 @dataclass
