@@ -41,6 +41,7 @@ from credentials._anchor import (
 from credentials._attest import (
     ThresholdAttestation,
     attest_threshold,
+    attestation_audit_event,
     audit_attestation,
     verify_threshold_attestation,
 )
@@ -161,6 +162,7 @@ __all__ = [
     "Verifier",
     "add_proof",
     "attest_threshold",
+    "attestation_audit_event",
     "audit_attestation",
     "build_credential",
     "build_status_list_credential",

@@ -28,7 +28,13 @@ from credentials.errors import (
 )
 from keys import KeysError, SigningKey, validate_uscc
 
-__all__ = ["ThresholdAttestation", "attest_threshold", "audit_attestation", "verify_threshold_attestation"]
+__all__ = [
+    "ThresholdAttestation",
+    "attest_threshold",
+    "attestation_audit_event",
+    "audit_attestation",
+    "verify_threshold_attestation",
+]
 
 _REGISTRY = SchemaRegistry([CREDIT_THRESHOLD.schema])
 
@@ -97,6 +103,24 @@ def attest_threshold(
         schemas=[CREDIT_THRESHOLD.schema_id],
     )
     return add_proof(unsigned, key, created=moment)
+
+
+def attestation_audit_event(attestation: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit-log record of an attestation just made (kind tdex.credit.attested): no score, no events."""
+    subject = attestation["credentialSubject"]
+    return {
+        "kind": "tdex.credit.attested",
+        "version": 1,
+        "at": attestation["validFrom"],
+        "attestation": attestation["id"],
+        "attester": attestation["issuer"]["id"],
+        "subjectRef": subject["subjectRef"],
+        "scoreAtLeast": subject["scoreAtLeast"],
+        "model": subject["model"],
+        "checkpoint": subject["checkpoint"]["eventCount"],
+        "audience": subject.get("audience"),
+        "validUntil": attestation["validUntil"],
+    }
 
 
 def verify_threshold_attestation(

@@ -14,6 +14,7 @@ from credentials import (
     CreditScore,
     add_proof,
     attest_threshold,
+    attestation_audit_event,
     audit_attestation,
     compute_score,
     verify_threshold_attestation,
@@ -119,3 +120,12 @@ def test_auditor_recomputes_the_attested_score() -> None:
     dishonest = replace(result, score_at_least=700)
     with pytest.raises(AttestationInvalid):
         audit_attestation(dishonest, credit_book().events)
+
+
+def test_attestation_audit_event_reveals_no_score() -> None:
+    """The audit record names attester, subject reference, threshold and checkpoint, not the score."""
+    doc = _attestation()
+    event = attestation_audit_event(doc)
+    assert event["kind"] == "tdex.credit.attested" and event["scoreAtLeast"] == 600
+    assert event["checkpoint"] == 3 and event["attester"] == ATTESTER.verify_key.did
+    assert "645" not in str(event)
