@@ -20,6 +20,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
+from ledger._abi import checksum
 from ledger.errors import BadUrl
 
 __all__ = ["Backend", "HttpBackend", "JsonRpcError", "TesterBackend", "TransportError", "revert_data"]
@@ -385,7 +386,6 @@ class TesterBackend(Backend):
         return chain.get_canonical_block_by_number(number), index
 
     def _receipt(self, params: list[Any]) -> dict[str, Any] | None:
-        from eth_utils import to_checksum_address
         from eth_utils.address import to_canonical_address
 
         found = self._mined(params[0])
@@ -399,9 +399,7 @@ class TesterBackend(Backend):
         if not tx.to:
             from eth._utils.address import generate_contract_address
 
-            contract = to_checksum_address(
-                generate_contract_address(to_canonical_address(tx.sender), tx.nonce)
-            )
+            contract = checksum(generate_contract_address(to_canonical_address(tx.sender), tx.nonce))
         number = _hex(block.number)
         return {
             "transactionHash": params[0],
@@ -411,11 +409,11 @@ class TesterBackend(Backend):
             "status": "0x1" if receipt.state_root == b"\x01" else "0x0",
             "gasUsed": _hex(receipt.gas_used - (receipts[index - 1].gas_used if index else 0)),
             "contractAddress": contract,
-            "from": to_checksum_address(tx.sender),
-            "to": to_checksum_address(tx.to) if tx.to else None,
+            "from": checksum(tx.sender),
+            "to": checksum(tx.to) if tx.to else None,
             "logs": [
                 {
-                    "address": to_checksum_address(log.address),
+                    "address": checksum(log.address),
                     "topics": ["0x" + t.to_bytes(32, "big").hex() for t in log.topics],
                     "data": "0x" + bytes(log.data).hex(),
                     "blockNumber": number,
@@ -427,8 +425,6 @@ class TesterBackend(Backend):
         }
 
     def _transaction(self, params: list[Any]) -> dict[str, Any] | None:
-        from eth_utils import to_checksum_address
-
         found = self._mined(params[0])
         if found is None:
             return None
@@ -437,7 +433,7 @@ class TesterBackend(Backend):
         return {
             "hash": params[0],
             "nonce": _hex(tx.nonce),
-            "from": to_checksum_address(tx.sender),
+            "from": checksum(tx.sender),
             "blockNumber": _hex(block.number),
         }
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger._abi import ContractAbi
+from ledger._abi import ContractAbi, checksum
 from ledger._backends import Backend, JsonRpcError, TesterBackend, TransportError, revert_data
 from ledger._signing import SignedTx, Signer
 from ledger._types import Event, Log, Receipt, TxRequest, TxResult
@@ -142,6 +142,7 @@ class Chain:
         self.poa: bool = poa if poa is not None else (len(extra) - 2) // 2 > 32
         latest = self.rpc("eth_getBlockByNumber", ["latest", False]) or {}
         self.block_gas_limit: int = int(latest.get("gasLimit", hex(30_000_000)), 16)
+        self._nudge_automine = self.client_version.lower().startswith("anvil")
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -305,6 +306,20 @@ class Chain:
                 self._fees_at = now
             return self._fees_value
 
+    def _batch_fees(self, total_gas: int) -> tuple[int, int]:
+        """Fees for a pipelined batch: enough headroom for the base fee to keep rising while it is mined.
+
+        Full blocks raise the base fee by 12.5% each; a batch fills about total_gas / gas_limit
+        blocks, so the usual 2x headroom is multiplied by 1.125 per block the batch may fill. Only
+        the base fee and tip are paid; the headroom must merely be covered by the balance.
+        """
+        max_fee, tip = self.fees()
+        if max_fee == 0:
+            return max_fee, tip
+        blocks = -(-total_gas // max(self.block_gas_limit, 1))
+        base = (max_fee - tip) // 2
+        return int(2 * base * 1.125 ** (blocks + 1)) + tip, tip
+
     def _account(self, address: str) -> _Account:
         key = address.lower()
         account = self._accounts.get(key)
@@ -433,7 +448,10 @@ class Chain:
         """
         gas = request.gas or self.estimate_gas(signer.address, request)
         signed = self._sign_and_send(signer, request, gas)
-        receipt = self.wait_for_receipt(signed.hash_hex, timeout=timeout)
+        tx_hash = signed.hash_hex
+        receipt = self._gather_receipts([tx_hash], timeout=timeout, signed={tx_hash: signed}).get(tx_hash)
+        if receipt is None:
+            raise ReceiptTimeout(f"{tx_hash} was not mined in time on {self.name}", tx_hash=tx_hash)
         if not receipt.status:
             raise self._explain_failure(signer.address, request, gas, receipt)
         return receipt
@@ -469,7 +487,7 @@ class Chain:
         signed: dict[int, SignedTx] = {}
         account = self._account(signer.address)
         with account.lock:
-            fees = self.fees()
+            fees = self._batch_fees(sum(gas[i] or 0 for i in sendable))
             first = nonce = self._reserve_nonce(account, signer.address)
             for i in sendable:
                 signed[i] = self._sign(signer, requests[i], nonce, gas[i] or 0, fees)
@@ -483,7 +501,9 @@ class Chain:
             account.next_nonce = nonce
             self._fill_gaps(signer, account, refused, first, nonce)
         waiting = {signed[i].hash_hex: i for i in sendable if results[i] is None}
-        receipts = self._gather_receipts(list(waiting), timeout=timeout)
+        receipts = self._gather_receipts(
+            list(waiting), timeout=timeout, signed={signed[i].hash_hex: signed[i] for i in waiting.values()}
+        )
         failed: list[int] = []
         for tx_hash, i in waiting.items():
             receipt = receipts.get(tx_hash)
@@ -557,7 +577,7 @@ class Chain:
             block_number=int(raw["blockNumber"], 16),
             status=int(raw.get("status", "0x1"), 16) == 1,
             gas_used=int(raw["gasUsed"], 16),
-            contract_address=_checksum(contract) if contract else None,
+            contract_address=checksum(contract) if contract else None,
             logs=logs,
             events=events,
         )
@@ -565,7 +585,7 @@ class Chain:
     @staticmethod
     def _parse_log(raw: dict[str, Any]) -> Log:
         return Log(
-            address=_checksum(raw["address"]),
+            address=checksum(raw["address"]),
             topics=tuple(bytes.fromhex(t[2:]) for t in raw["topics"]),
             data=bytes.fromhex(raw["data"][2:]),
             block_number=int(raw["blockNumber"], 16),
@@ -591,25 +611,64 @@ class Chain:
             log_index=log.log_index,
         )
 
-    def _gather_receipts(self, hashes: Sequence[str], *, timeout: float | None) -> dict[str, Receipt]:
+    def _gather_receipts(
+        self, hashes: Sequence[str], *, timeout: float | None, signed: Mapping[str, SignedTx] | None = None
+    ) -> dict[str, Receipt]:
+        """Receipts of ``hashes`` (in sending order), polled in batches; missing ones are left out.
+
+        One sender's transactions are mined in nonce order, so only the oldest ``window`` pending
+        hashes are asked for each round. When nothing is mined for a while, the oldest pending
+        transaction is looked up: if the node dropped it, the same signed bytes in ``signed`` are
+        broadcast again (never re-signed); if it is still waiting on Anvil, a block is mined.
+        """
         got: dict[str, Receipt] = {}
         pending = list(hashes)
-        deadline = time.monotonic() + (self.receipt_timeout if timeout is None else timeout)
+        now = time.monotonic()
+        deadline = now + (self.receipt_timeout if timeout is None else timeout)
+        last_progress = now
         delay = 0.001
+        window = 500
         while pending:
-            for start in range(0, len(pending), 500):
-                chunk = pending[start : start + 500]
-                answers = self._batch([("eth_getTransactionReceipt", [h]) for h in chunk])
-                for tx_hash, answer in zip(chunk, answers, strict=True):
-                    if isinstance(answer, dict) and answer.get("blockNumber"):
-                        got[tx_hash] = self._parse_receipt(answer)
-            pending = [h for h in pending if h not in got]
-            if not pending or time.monotonic() > deadline:
+            chunk = pending[:window]
+            answers = self._batch([("eth_getTransactionReceipt", [h]) for h in chunk])
+            found = 0
+            for tx_hash, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, dict) and answer.get("blockNumber"):
+                    got[tx_hash] = self._parse_receipt(answer)
+                    found += 1
+            if found:
+                pending = [h for h in pending if h not in got]
+            now = time.monotonic()
+            if not pending or now > deadline:
                 break
+            if found:
+                last_progress, delay = now, 0.001
+                continue
+            if now - last_progress > 0.25 and self._unstick(pending, signed):
+                last_progress = now
+                continue
             # Polling: a block arrives every few seconds on Besu, at once on automining dev chains.
             self._sleep(delay)
             delay = min(delay * 2, 0.5)
         return got
+
+    def _unstick(self, pending: Sequence[str], signed: Mapping[str, SignedTx] | None) -> bool:
+        """Help transactions that stopped moving; True when something was done."""
+        oldest = pending[0]
+        if signed is not None and oldest in signed and not self._known(oldest):
+            # Dropped from the pool (Anvil drops transactions its automine raced over): the same
+            # bytes again, so at most one of the copies can ever be mined.
+            for start in range(0, len(pending), 100):
+                batch = [signed[h] for h in pending[start : start + 100] if h in signed]
+                self._broadcast_batch(batch)
+            return True
+        if self._nudge_automine:
+            # Anvil's automine can leave ready transactions pending when many arrive at once and
+            # mines again only when another arrives (foundry-rs/foundry#10122); an empty evm_mine
+            # includes them.
+            self.rpc("evm_mine", [])
+            return True
+        return False
 
     def wait_for_receipt(self, tx_hash: str, *, timeout: float | None = None) -> Receipt:
         """The receipt of ``tx_hash`` once mined; ReceiptTimeout after ``timeout`` seconds."""
@@ -712,7 +771,7 @@ class Chain:
         self._require_dev("fund")
         targets = [addresses] if isinstance(addresses, str) else list(addresses)
         requests = [
-            TxRequest(to=_checksum(a), data=b"", value=amount, gas=21_000, label="funding") for a in targets
+            TxRequest(to=checksum(a), data=b"", value=amount, gas=21_000, label="funding") for a in targets
         ]
         for result in self.send_many(self.dev_signer(), requests):
             result.unwrap()
@@ -742,9 +801,3 @@ class Chain:
         self.forget_nonces()
         with self._fee_lock:
             self._fees_at = None
-
-
-def _checksum(address: str) -> str:
-    from eth_utils import to_checksum_address
-
-    return to_checksum_address(address)
