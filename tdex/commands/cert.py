@@ -300,6 +300,13 @@ def _issuer(
     path = state / org / "issuer.json"
     saved = read_json(path) if path.exists() else None
     url = base_url or (saved or {}).get("base_url") or f"https://certs.tdex.example/status/{org}"
+    if saved is not None and saved.get("chain_account") != account:
+        # The list versions are numbered on chain from the first one: an issuer is either always
+        # anchored on one chain account or never, or the chain and the files disagree.
+        raise fail(
+            f"error: {path} belongs to an issuer with chain account {saved.get('chain_account')}, "
+            f"not {account}: use the same --rpc for every operation of this issuer"
+        )
     try:
         issuer = CertificateIssuer(
             keys.signer,
@@ -315,7 +322,12 @@ def _issuer(
 
 
 def _save(issuer: CertificateIssuer, org: str, state: Path, base_url: str) -> None:
-    write_json(state / org / "issuer.json", {"base_url": base_url, "issuer": issuer.to_state()})
+    record = {
+        "base_url": base_url,
+        "chain_account": issuer.issuer.get("chainAccount"),
+        "issuer": issuer.to_state(),
+    }
+    write_json(state / org / "issuer.json", record)
     for url, credential in issuer.status_list_credentials().items():
         write_json(state / org / "status" / f"{url.rsplit('/', 1)[-1]}.json", credential)
 

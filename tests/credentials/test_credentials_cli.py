@@ -230,3 +230,19 @@ def test_credit_flow(run: Any, env: Env, tmp_path: Path) -> None:
                "--json", "--rpc", "x")  # fmt: skip
     assert plan.exit_code == 0, plan.output
     assert json.loads(plan.stdout)["population"] == 2
+
+
+def test_offline_issuer_cannot_switch_to_the_chain(run: Any, tmp_path: Path) -> None:
+    """An issuer whose state was made without a chain refuses --rpc (its list versions are not on chain)."""
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps({"uscc": USCC, "name": "x", "entityType": "x", "legalRepresentative": "x",
+                                  "establishedOn": "2019-05-20", "domicile": "x", "businessScope": "x",
+                                  "registrationAuthority": "x"}))  # fmt: skip
+    state = ["--state-dir", tmp_path / "offline"]
+    offline = run("cert", "issue", "--org", "market", "--subject", claims, *state, *FAST)
+    assert offline.exit_code == 0, offline.output
+    credential = tmp_path / "c.json"
+    credential.write_text(offline.stdout)
+    assert run("cert", "verify", credential, *state).exit_code == 0
+    switched = run("cert", "issue", "--org", "market", "--subject", claims, "--rpc", "x", *state, *FAST)
+    assert switched.exit_code == 1 and "same --rpc" in switched.stderr
