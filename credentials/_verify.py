@@ -264,9 +264,13 @@ class Verifier:
         if any(seen == list_credential for seen in self._verified_lists):
             return
         try:
-            verify_proof(list_credential, resolver=self._key_resolver, now=now)
-        except errors.ProofError as exc:
+            proofs = verify_proof(list_credential, resolver=self._key_resolver, now=now)
+            publisher = issuer_id(list_credential)
+        except (errors.ProofError, errors.CredentialMalformed) as exc:
             raise errors.StatusListMismatch(f"the status list credential's proof fails: {exc}") from None
+        if any(p.controller != publisher for p in proofs):
+            # Otherwise anyone could sign a clean list that merely names the issuer.
+            raise errors.StatusListMismatch("the status list credential is not signed by its issuer")
         if len(self._verified_lists) >= 64:
             self._verified_lists.pop(0)
         self._verified_lists.append(copy.deepcopy(dict(list_credential)))

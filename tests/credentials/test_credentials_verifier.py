@@ -13,6 +13,7 @@ from credentials import (
     CertificateStatus,
     InMemoryAnchors,
     Outcome,
+    StatusList,
     Verifier,
     add_proof,
     chain_account,
@@ -258,3 +259,18 @@ def test_verify_many_prefetches_when_the_anchors_can(dept: Department) -> None:
     single = [dept.verifier().verify(c) for c in credentials]
     assert [r.to_json() for r in bulk] == [r.to_json() for r in single]
     assert len(asked) == 1 and len(asked[0]) == 3
+
+
+def test_status_list_signed_by_someone_else_is_refused(dept: Department) -> None:
+    """A clean list naming the issuer but signed by another key does not hide a suspension."""
+    issued = dept.issue_licence()
+    dept.apply(dept.issuer.suspend(issued.credential, "暂停"))
+    forged = {}
+    for url, document in dept.issuer.status_list_credentials().items():
+        clean = copy.deepcopy(document)
+        del clean["proof"]
+        clean["credentialSubject"]["encodedList"] = StatusList().encode()
+        forged[url] = add_proof(clean, SigningKey.generate("intl"))
+    report = dept.verifier(status_lists=forged, anchors=None).verify(issued.credential)
+    assert report.check("status").code == "credentials.status.mismatch"
+    assert "not signed by its issuer" in report.check("status").detail
