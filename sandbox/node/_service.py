@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from typing import Any
 from keys import OrgIdentity, OrgKeys, canonical_json, seal
 from sandbox._accountant import BudgetAccountant, PrivacyCost
 from sandbox._blobstore import FilesystemBlobStore, blob_digest
-from sandbox._canonical import digest_of
 from sandbox._dp import RandomSource
 from sandbox._he import load_public_context
 from sandbox._runner import Ciphertexts, Runner, RunRequest, RunResult
@@ -243,7 +242,16 @@ class NodeService:
                     )
                 raise
             self.budgets.persist(spec.grant_id)  # before anything is released
-            use = self.checker.record_use(spec.grant_id, template.digest, spent)
+            try:
+                use = self.checker.record_use(spec.grant_id, template.digest, spent)
+            except SandboxError as error:
+                # Revoked or expired between the check and the record: nothing is released, and the
+                # receipt keeps the ε the node spent.
+                self._receipt(
+                    job, record, template, result.params_digest, None, cost, spent, None, None,
+                    outcome="failed", error_code=error.code,
+                )  # fmt: skip
+                raise
         return self._release(job, record, template, result, cost, spent, use)
 
     def _release(
@@ -320,7 +328,3 @@ class NodeService:
     ) -> dict[str, Any]:
         """Sign and log a receipt for a federated session (see `sandbox.node._sessions`)."""
         return self._receipt(job, record, template, **fields)
-
-    def params_digest(self, value: Mapping[str, Any]) -> str:
-        """``sha256:`` over canonical JSON (for session parameters)."""
-        return digest_of(dict(value))

@@ -22,6 +22,7 @@ from sandbox.node.errors import (
     UnknownRequester,
     WrongRequester,
 )
+from tdex.node_chain import LedgerGrantChecker
 
 AGGREGATES = ("agg.count", "agg.mean", "agg.group_by")
 CODE = "330100-MKT/10001"
@@ -242,3 +243,25 @@ def test_a_tampered_receipt_is_rejected(world: World, market: sn.NodeClient) -> 
     not_a_receipt = world.cast["market"].keys.sign_document({"kind": "tdex.other", "version": 1})
     with pytest.raises(ReceiptInvalid):
         sn.verify_receipt(not_a_receipt, market_identity)
+
+
+def test_a_grant_revoked_between_check_and_record_releases_nothing(world: World, market_dir: Path) -> None:
+    """If the chain refuses the use after the run, the result is withheld and a failed receipt is kept."""
+    grant = world.grant("logistics", CODE, AGGREGATES)
+    market = world.cast["market"]
+
+    class RevokingChecker(LedgerGrantChecker):
+        def record_use(self, grant_id: int, template_digest: str, budget_spent: int) -> sn.UseRecord:
+            world.deployment.grants.revoke(market.signer, grant_id, b"\x05" * 32)
+            return super().record_use(grant_id, template_digest, budget_spent)
+
+    service = sn.NodeService(
+        market.keys, market_dir, RevokingChecker(world.deployment, market.signer), world.directory()
+    )
+    job = _mean_job(world, grant)
+    with pytest.raises(GrantRevoked):
+        service.run_job(job)
+    (receipt,) = service.receipts.list(job_id=job["payload"]["job_id"])  # type: ignore[index]
+    payload = sn.verify_receipt(receipt, market.keys.identity)
+    assert payload["outcome"] == "failed" and payload["error_code"] == "sandbox.node.grant_revoked"
+    assert payload["chain_use"] is None and payload["output_digest"] is None
