@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +23,15 @@ from keys import VerifyKey, verify_key_from_did, verify_request
 from keys.errors import RequestSignatureError
 
 __all__ = ["RequestVerifier", "SqlReplayCache"]
+
+# Statements built once (per-call construction costs more than running them; see bench/api.py).
+_INSERT_NONCE = insert(SeenNonce)
+_PURGE_NONCES = delete(SeenNonce).where(SeenNonce.expires_at < bindparam("cutoff"))
+_KEY_LOOKUP = (
+    select(OrgKey.public_key, Organization.id, Organization.role, Organization.status)
+    .join(Organization, Organization.id == OrgKey.org_id)
+    .where(OrgKey.key_id == bindparam("key_id"), OrgKey.status == "current")
+)
 
 # keys' request-signature error codes and the exchange's codes for them.
 _CODES = {
@@ -55,9 +64,9 @@ class SqlReplayCache:
                 if now >= self._next_purge:
                     # Spent nonces leave once their window has closed: the window refuses them anyway.
                     cutoff = dt.datetime.fromtimestamp(now, dt.UTC)
-                    conn.execute(delete(SeenNonce).where(SeenNonce.expires_at < cutoff))
+                    conn.execute(_PURGE_NONCES, {"cutoff": cutoff})
                     self._next_purge = now + 60
-                conn.execute(insert(SeenNonce), row)
+                conn.execute(_INSERT_NONCE, row)
         except IntegrityError:
             return False
         return True
@@ -99,11 +108,7 @@ class RequestVerifier:
         if known is not None and known.until > now:
             return known
         with self._factory() as session:
-            row = session.execute(
-                select(OrgKey.public_key, Organization.id, Organization.role, Organization.status)
-                .join(Organization, Organization.id == OrgKey.org_id)
-                .where(OrgKey.key_id == key_id, OrgKey.status == "current")
-            ).first()
+            row = session.execute(_KEY_LOOKUP, {"key_id": key_id}).first()
         if row is None or row.status != "active":
             with self._lock:
                 self._known.pop(key_id, None)

@@ -57,7 +57,7 @@ def list_(
 
 
 @router.get("/{app_id}", response_model=ApplicationPublic, summary="One application")
-def get(app_id: AppId, unit: UnitDep) -> Response:
+async def get(app_id: AppId, unit: UnitDep) -> Response:
     """An application, for its applicant, its provider, the bureau or an auditor."""
     return unit.show(lambda ctx: applications.get_application(ctx, app_id))
 

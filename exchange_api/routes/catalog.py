@@ -122,6 +122,6 @@ def withdraw(code: Code, data: ResourceWithdraw, unit: UnitDep, key: Idempotency
 
 
 @router.get("/catalog/resources/{code:path}", response_model=ResourcePublic, summary="One entry")
-def get(code: Code, unit: UnitDep) -> Response:
+async def get(code: Code, unit: UnitDep) -> Response:
     """The current state of an entry."""
     return unit.show(lambda ctx: catalog.get_resource(ctx, code))

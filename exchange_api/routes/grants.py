@@ -29,13 +29,13 @@ def list_(
 
 
 @router.get("/{grant_id}", response_model=GrantPublic, summary="One grant")
-def get(grant_id: GrantId, unit: UnitDep) -> Response:
+async def get(grant_id: GrantId, unit: UnitDep) -> Response:
     """A grant with its ODRL Agreement, hash, status and anchors."""
     return unit.show(lambda ctx: grants.get_grant(ctx, grant_id))
 
 
 @router.get("/{grant_id}/usable", response_model=GrantPublic, summary="The grant, if usable now")
-def usable(grant_id: GrantId, unit: UnitDep) -> Response:
+async def usable(grant_id: GrantId, unit: UnitDep) -> Response:
     """200 when the grant is anchored, active and unexpired; 409 `grant.not_usable` says why not."""
     return unit.show(lambda ctx: grants.require_usable(ctx, grant_id))
 

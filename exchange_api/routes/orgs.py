@@ -20,12 +20,12 @@ def admit(data: OrgCreate, unit: UnitDep, key: IdempotencyKey = None) -> Respons
 
 
 @router.get("/me", response_model=OrgPublic, summary="The calling organisation")
-def me(unit: UnitDep) -> Response:
+async def me(unit: UnitDep) -> Response:
     """The organisation that signed this request."""
     return unit.show(lambda ctx: orgs.get_org(ctx, ctx.actor.org_id))
 
 
 @router.get("/{org_id}", response_model=OrgPublic, summary="An organisation's public identity")
-def get(org_id: str, unit: UnitDep) -> Response:
+async def get(org_id: str, unit: UnitDep) -> Response:
     """Any member may read another member's name, USCC, role and public keys."""
     return unit.show(lambda ctx: orgs.get_org(ctx, org_id))
