@@ -106,9 +106,9 @@ def create_app_from_env() -> FastAPI:
     """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain."""
     tune_process()
     settings = Settings.from_env()
-    writer = None
-    if settings.chain_url:
-        from exchange_api.ledger_writer import connect_writer
+    if not settings.chain_url:
+        return create_app(settings)
+    from exchange_api.ledger_writer import connect_writer
 
-        writer = connect_writer(settings)
-    return create_app(settings, writer=writer)
+    writer = connect_writer(settings)
+    return create_app(settings, writer=writer, reader=writer)

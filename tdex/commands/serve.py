@@ -23,7 +23,7 @@ def serve(
     """
     import uvicorn
 
-    from exchange_api.app import create_app
+    from exchange_api.app import create_app, tune_process
     from exchange_api.core.config import Settings, SettingsError
 
     try:
@@ -31,14 +31,16 @@ def serve(
     except SettingsError as error:
         typer.echo(f"refusing to start: {error}", err=True)
         raise typer.Exit(2) from None
-    writer = None
     if settings.chain_url:
         from exchange_api.ledger_writer import connect_writer
 
         writer = connect_writer(settings)
+        app_ = create_app(settings, writer=writer, reader=writer)
     elif not settings.is_development:
         typer.echo("refusing to start: TDEX_CHAIN_URL is required outside development", err=True)
         raise typer.Exit(2)
     else:
         typer.echo("no TDEX_CHAIN_URL: chain writes wait in the outbox as pending anchors", err=True)
-    uvicorn.run(create_app(settings, writer=writer), host=host, port=port, log_level=log_level)
+        app_ = create_app(settings)
+    tune_process()
+    uvicorn.run(app_, host=host, port=port, log_level=log_level)
