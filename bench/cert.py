@@ -36,7 +36,6 @@ import base58
 
 import ledger
 from credentials import (
-    EDDSA_JCS_2022,
     CertificateIssuer,
     CertificateStatus,
     InMemoryAnchors,
@@ -47,7 +46,6 @@ from credentials import (
     status_list_id,
     verify_proof,
 )
-from credentials._proof import hash_data
 from keys import SigningKey
 from ledger.ids import org_id
 from tdex.commands.cert import ChainAnchors, anchor_list_updates, publish_status_change
@@ -159,12 +157,11 @@ def run() -> dict[str, Any]:
         proof_verify_per_s = _median_rate(lambda: [verify_proof(c) for c in credentials], COUNT)
 
         public = key.verify_key
-        signed = []
-        for c in credentials:
-            body = {k: v for k, v in c.items() if k != "proof"}
-            options = {k: v for k, v in c["proof"].items() if k != "proofValue"}
-            signature = base58.b58decode(c["proof"]["proofValue"][1:])
-            signed.append((signature, hash_data(EDDSA_JCS_2022, options, body)))
+        # The exact bytes each proof signs, from the verifier itself (VerifiedProof.hash_data).
+        signed = [
+            (base58.b58decode(c["proof"]["proofValue"][1:]), verify_proof(c)[0].hash_data)
+            for c in credentials
+        ]
         raw_verify_per_s = _median_rate(lambda: [public.verify(sig, msg) for sig, msg in signed], COUNT)
 
         targets = credentials[:FLIPS]

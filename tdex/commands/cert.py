@@ -563,13 +563,13 @@ def status(
 ) -> None:
     """Show a certificate's status: its status-list bits and, with --rpc, the registry's record."""
     from credentials import StatusList, parse_status_entry
-    from credentials._model import as_list
 
     credential = read_json(file)
     lists = status_documents(state_dir(state_option), status_list)
     out: dict[str, Any] = {"credential": credential.get("id"), "lists": {}}
     try:
-        for raw in as_list(credential.get("credentialStatus")):
+        entries = credential.get("credentialStatus") or []
+        for raw in entries if isinstance(entries, list) else [entries]:
             entry = parse_status_entry(raw)
             document = lists.get(entry.list_url)
             if document is None:
