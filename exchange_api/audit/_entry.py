@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exchange_api.audit._jcs import canonical_bytes
+from exchange_api.audit._jcs import canonical_bytes, canonical_plain
 from tlog import leaf_hash
 
 __all__ = ["AuditEntry", "EntryFormatError", "format_time", "parse_time", "record_sha256"]
@@ -31,6 +31,7 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _FIELDS = ("actor", "index", "kind", "record_sha256", "refs", "subject", "time", "version")
 _INDEX_KEY = b'"index":'
+_MAX_SAFE = 2**53 - 1
 
 
 class EntryFormatError(ValueError):
@@ -46,7 +47,8 @@ def format_time(moment: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds, always the same width, so that text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("an entry time must be timezone-aware")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime; "+00:00" becomes "Z".
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -114,7 +116,11 @@ class AuditEntry:
 
     def to_bytes(self) -> bytes:
         """The canonical bytes the leaf hash covers."""
-        return canonical_bytes(self.to_json())
+        # The keys are fixed ASCII names and the values strings or small integers, which the
+        # plain encoder writes exactly as RFC 8785 does (see _jcs); huge integers take the long way.
+        if self.index > _MAX_SAFE or self.version > _MAX_SAFE:
+            return canonical_bytes(self.to_json())
+        return canonical_plain(self.to_json())
 
     def leaf_hash(self) -> bytes:
         """RFC 6962 leaf hash of :meth:`to_bytes`."""

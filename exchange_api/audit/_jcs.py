@@ -17,7 +17,7 @@ from typing import Any
 
 from keys import canonical_json as _keys_canonical_json
 
-__all__ = ["canonical_bytes"]
+__all__ = ["canonical_bytes", "canonical_plain"]
 
 _MAX_INT = 2**53 - 1
 _encode = json.JSONEncoder(
@@ -44,6 +44,15 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if kind is list or kind is tuple:
         return all(_plain(item, depth + 1) for item in value)
     return False
+
+
+def canonical_plain(value: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a value the caller knows is plain (ASCII keys, safe integers): no check.
+
+    For audit entries, whose shape this package fixes; anything else goes through
+    :func:`canonical_bytes`.
+    """
+    return _encode(value).encode("utf-8")
 
 
 def canonical_bytes(value: Any) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -29,6 +30,12 @@ class AuditLogHead(Base):
 class AuditEntryRow(Base):
     """One entry: its canonical JSON (the leaf), the leaf hash, the full record and query columns."""
 
+    @property
+    def record(self) -> dict[str, Any]:
+        """The full record, parsed."""
+        value: dict[str, Any] = json.loads(self.record_json)
+        return value
+
     __tablename__ = "audit_entries"
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -39,7 +46,9 @@ class AuditEntryRow(Base):
     occurred_at: Mapped[dt.datetime]
     entry: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    record: Mapped[dict[str, Any]]
+    # The full record as RFC 8785 text: exactly the bytes ``record_sha256`` covers, so checking a
+    # record is one hash, and no JSON type re-serialises it on the way in.
+    record_json: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_audit_entries_time", "occurred_at", "idx"),

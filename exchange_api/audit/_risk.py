@@ -14,6 +14,7 @@ other member action counts for working hours.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -110,13 +111,13 @@ def risk_signals(
         AuditEntryRow.kind,
         AuditEntryRow.actor,
         AuditEntryRow.occurred_at,
-        AuditEntryRow.record,
+        AuditEntryRow.record_json,
     ).order_by(AuditEntryRow.idx)
     if since is not None:
         stmt = stmt.where(AuditEntryRow.occurred_at >= since)
     if until is not None:
         stmt = stmt.where(AuditEntryRow.occurred_at < until)
-    rows = [_Row(r[0], r[1], r[2], r[3], dict(r[4] or {})) for r in session.execute(stmt)]
+    rows = [_Row(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in session.execute(stmt)]
     return [
         *_query_rates(rows, rules),
         *_small_group_refusals(rows, rules),

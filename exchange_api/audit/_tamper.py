@@ -64,9 +64,10 @@ def tamper_entry(engine: Engine, index: int, how: str = "modify") -> str:
                 " and its leaf hash recomputed" if how == "modify_rehash" else ""
             )
         if how == "record":
-            record = dict(row["record"])
+            record = json.loads(row["record_json"])
             record["tampered"] = True
-            conn.execute(update(_ENTRIES).where(_ENTRIES.c.idx == index).values(record=record))
+            text = canonical_bytes(record).decode("utf-8")
+            conn.execute(update(_ENTRIES).where(_ENTRIES.c.idx == index).values(record_json=text))
             return f"entry {index}: full record changed"
         if how == "delete":
             conn.execute(delete(_ENTRIES).where(_ENTRIES.c.idx == index))

@@ -109,7 +109,7 @@ def query_trail(
                 refs=tuple(entry.get("refs", ())),
                 record_sha256=entry.get("record_sha256", ""),
                 leaf_hash=bytes(row.leaf_hash).hex(),
-                record=dict(row.record) if with_records else None,
+                record=row.record if with_records else None,
             )
         )
     return out

@@ -7,6 +7,8 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,6 +27,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    # The head row exists from the start, so concurrent first appends only ever UPDATE it.
+    op.bulk_insert(
+        sa.table(
+            "audit_log",
+            sa.column("id", sa.Integer()),
+            sa.column("origin", sa.String()),
+            sa.column("size", sa.BigInteger()),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+        ),
+        [{"id": 1, "origin": "tdex.exchange/audit", "size": 0, "created_at": dt.datetime.now(dt.UTC)}],
+    )
     op.create_table(
         "audit_entries",
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -35,7 +48,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("entry", sa.Text(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("record", sa.JSON(), nullable=False),
+        sa.Column("record_json", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("idx"),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
