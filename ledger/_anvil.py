@@ -56,6 +56,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     # Linux only: the kernel sends SIGTERM to the child when the thread that forked it ends, so a
     # killed test run cannot leave an orphan node behind.
@@ -127,6 +136,9 @@ class AnvilProcess:
             # A free port can be taken between our probe and Anvil's bind; then Anvil exits at once
             # and another port is tried.
             self.port = self._requested_port or _free_port()
+            if self._requested_port and not _port_is_free(self.port):
+                # Otherwise the readiness probe would be answered by whatever already listens there.
+                raise AnvilError(f"cannot start Anvil on 127.0.0.1:{self.port}: the port is in use")
             try:
                 self._spawn()
                 self._wait_ready()
@@ -177,9 +189,11 @@ class AnvilProcess:
                     raise AnvilError(f"Anvil exited with code {code} while starting: {self._log_tail()}")
                 try:
                     probe.request("eth_chainId", [])
-                    return
                 except (TransportError, JsonRpcError):
                     pass
+                else:
+                    if self.process.poll() is None:
+                        return
                 if time.monotonic() > deadline:
                     raise AnvilError(
                         f"Anvil did not answer on {self.url} within {self.startup_timeout:.0f} s: "

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ledger._abi import ContractAbi, checksum
 from ledger._backends import Backend, JsonRpcError, TesterBackend, TransportError, revert_data
+from ledger._sending import Sender
 from ledger._signing import SignedTx, Signer
 from ledger._types import Event, Log, Receipt, TxRequest, TxResult
 from ledger.errors import (
-    ContractRevert,
     LedgerError,
-    NonceConflict,
-    ReceiptTimeout,
     RpcError,
-    TransactionRejected,
-    UnknownRevert,
     Unreachable,
     Unsupported,
     decode_revert,
@@ -47,45 +43,6 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Pause before retry number ``attempt`` (0-based), doubling up to ``max_delay``."""
         return min(self.first_delay * (2**attempt), self.max_delay)
-
-
-class _Account:
-    """Nonce state of one signer: the next nonce to use, reserved and committed under ``lock``."""
-
-    __slots__ = ("lock", "next_nonce")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.next_nonce: int | None = None
-
-
-class _FeeTooLow(Exception):
-    pass
-
-
-class _StaleNonce(Exception):
-    pass
-
-
-_KNOWN = ("already known", "known transaction", "already imported", "already exists", "already in")
-_NONCE_LOW = ("nonce too low", "nonce is too low", "oldnonce", "nonce_too_low")
-_FEE_LOW = (
-    "less than block base fee",
-    "fee cap",
-    "feecap",
-    "underpriced",
-    "price too low",
-    "below configured",
-)
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _to_bytes(address: str | None) -> bytes:
-    return bytes.fromhex(address[2:]) if address else b""
 
 
 class Chain:
@@ -119,8 +76,6 @@ class Chain:
         self._sleep = sleep
         self._anvil = anvil
         self._abis: dict[str, ContractAbi] = {}
-        self._accounts: dict[str, _Account] = {}
-        self._accounts_lock = threading.Lock()
         self._fee_lock = threading.Lock()
         self._fees_at: float | None = None
         self._fees_value: tuple[int, int] = (0, 0)
@@ -143,6 +98,7 @@ class Chain:
         latest = self.rpc("eth_getBlockByNumber", ["latest", False]) or {}
         self.block_gas_limit: int = int(latest.get("gasLimit", hex(30_000_000)), 16)
         self._nudge_automine = self.client_version.lower().startswith("anvil")
+        self._sender = Sender(self)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -167,7 +123,7 @@ class Chain:
     @property
     def is_dev(self) -> bool:
         """Whether this is a development chain (eth-tester or Anvil) with dev funding and time travel."""
-        return isinstance(self.backend, TesterBackend) or self.client_version.lower().startswith("anvil")
+        return self.client_version.lower().startswith(("anvil", "eth-tester"))
 
     @property
     def anvil_pid(self) -> int | None:
@@ -306,266 +262,6 @@ class Chain:
                 self._fees_at = now
             return self._fees_value
 
-    def _batch_fees(self, total_gas: int) -> tuple[int, int]:
-        """Fees for a pipelined batch: enough headroom for the base fee to keep rising while it is mined.
-
-        Full blocks raise the base fee by 12.5% each; a batch fills about total_gas / gas_limit
-        blocks, so the usual 2x headroom is multiplied by 1.125 per block the batch may fill. Only
-        the base fee and tip are paid; the headroom must merely be covered by the balance.
-        """
-        max_fee, tip = self.fees()
-        if max_fee == 0:
-            return max_fee, tip
-        blocks = -(-total_gas // max(self.block_gas_limit, 1))
-        base = (max_fee - tip) // 2
-        return int(2 * base * 1.125 ** (blocks + 1)) + tip, tip
-
-    def _account(self, address: str) -> _Account:
-        key = address.lower()
-        account = self._accounts.get(key)
-        if account is None:
-            with self._accounts_lock:
-                account = self._accounts.setdefault(key, _Account())
-        return account
-
-    def _reserve_nonce(self, account: _Account, address: str) -> int:
-        if account.next_nonce is None:
-            account.next_nonce = self.nonce(address, "pending")
-        return account.next_nonce
-
-    def forget_nonces(self) -> None:
-        """Re-read every signer's nonce from the chain before its next transaction."""
-        for account in list(self._accounts.values()):
-            with account.lock:
-                account.next_nonce = None
-
-    # ------------------------------------------------------------------------------ sending
-
-    def _sign(
-        self, signer: Signer, request: TxRequest, nonce: int, gas: int, fees: tuple[int, int]
-    ) -> SignedTx:
-        return signer.sign_type2(
-            chain_id=self.chain_id,
-            nonce=nonce,
-            max_priority_fee=fees[1],
-            max_fee=fees[0],
-            gas=gas,
-            to=_to_bytes(request.to),
-            value=request.value,
-            data=request.data,
-        )
-
-    def _known(self, tx_hash: str) -> bool:
-        return self.rpc("eth_getTransactionByHash", [tx_hash]) is not None
-
-    def _judge_send_error(self, exc: JsonRpcError, signed: SignedTx, retried: bool) -> None:
-        """Return if the node already has this exact transaction; raise what the refusal means otherwise."""
-        message = exc.message.lower()
-        if any(k in message for k in _KNOWN):
-            return
-        if any(k in message for k in _NONCE_LOW) or "replacement" in message:
-            # The bytes were sent before (a retry after a transport error), or another transaction
-            # holds the nonce: only the node can tell which.
-            if self._known(signed.hash_hex):
-                return
-            if not retried and "replacement" not in message:
-                raise _StaleNonce
-            raise NonceConflict(
-                f"another transaction took nonce {signed.nonce} of {signed.sender}; "
-                f"{signed.hash_hex} will never be mined ({exc.message})"
-            )
-        if any(k in message for k in _FEE_LOW):
-            raise _FeeTooLow
-        raise TransactionRejected(
-            f"{self.name} refused transaction {signed.hash_hex} from {signed.sender}: {exc.message}"
-        )
-
-    def broadcast(self, signed: SignedTx) -> None:
-        """Send signed bytes, re-sending the same bytes after transport errors (never re-signing).
-
-        A node answering that it already knows the transaction (or that its nonce is used, when the
-        node has this very transaction) counts as success: the first attempt arrived. A refusal
-        raises TransactionRejected or NonceConflict.
-        """
-        try:
-            self._broadcast(signed)
-        except _FeeTooLow:
-            raise TransactionRejected(
-                f"{self.name} refused {signed.hash_hex}: fee below the base fee"
-            ) from None
-        except _StaleNonce:
-            raise NonceConflict(f"nonce {signed.nonce} of {signed.sender} is already used") from None
-
-    def _broadcast(self, signed: SignedTx) -> None:
-        raw_hex = "0x" + signed.raw.hex()
-        retried = False
-        last: TransportError | None = None
-        for attempt in range(self.retry.attempts):
-            try:
-                self.backend.request("eth_sendRawTransaction", [raw_hex])
-                return
-            except TransportError as exc:
-                last, retried = exc, True
-                if attempt + 1 < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt))
-            except JsonRpcError as exc:
-                self._judge_send_error(exc, signed, retried)
-                return
-        raise Unreachable(
-            f"{self.name} did not accept {signed.hash_hex} after {self.retry.attempts} attempts ({last}); "
-            "it may still be mined: look it up by hash before sending again"
-        )
-
-    def _sign_and_send(self, signer: Signer, request: TxRequest, gas: int) -> SignedTx:
-        account = self._account(signer.address)
-        with account.lock:
-            fees = self.fees()
-            for _ in range(3):
-                nonce = self._reserve_nonce(account, signer.address)
-                signed = self._sign(signer, request, nonce, gas, fees)
-                try:
-                    self._broadcast(signed)
-                except _FeeTooLow:
-                    # Never accepted, so re-signing with the same nonce cannot double-send.
-                    fees = self.fees(refresh=True)
-                    continue
-                except _StaleNonce:
-                    # The key was used elsewhere; this transaction was refused outright,
-                    # so a fresh nonce is safe.
-                    account.next_nonce = None
-                    continue
-                account.next_nonce = nonce + 1
-                return signed
-            raise TransactionRejected(
-                f"{self.name} kept refusing {request.label or 'a transaction'} from {signer.address}"
-            )
-
-    def send(self, signer: Signer, request: TxRequest, *, timeout: float | None = None) -> Receipt:
-        """Sign ``request`` locally, send it and wait for its receipt.
-
-        Raises the typed ContractRevert when the gas estimate or the mined transaction reverts,
-        TransactionRejected when the node refuses it, ReceiptTimeout when it is not mined in time.
-        """
-        gas = request.gas or self.estimate_gas(signer.address, request)
-        signed = self._sign_and_send(signer, request, gas)
-        tx_hash = signed.hash_hex
-        receipt = self._gather_receipts([tx_hash], timeout=timeout, signed={tx_hash: signed}).get(tx_hash)
-        if receipt is None:
-            raise ReceiptTimeout(f"{tx_hash} was not mined in time on {self.name}", tx_hash=tx_hash)
-        if not receipt.status:
-            raise self._explain_failure(signer.address, request, gas, receipt)
-        return receipt
-
-    def send_many(
-        self,
-        signer: Signer,
-        requests: Sequence[TxRequest],
-        *,
-        batch_size: int = 100,
-        timeout: float | None = None,
-    ) -> list[TxResult]:
-        """Pipelined sending: estimate, sign and broadcast in JSON-RPC batches, then gather the receipts.
-
-        Returns one TxResult per request, in order. A request whose estimate reverts is not sent
-        (its result carries the typed error); one the node refuses has its nonce filled by a
-        zero-value self-transfer so the later transactions still get mined.
-        """
-        n = len(requests)
-        results: list[TxResult | None] = [None] * n
-        gas: list[int | None] = [r.gas for r in requests]
-        to_estimate = [i for i in range(n) if gas[i] is None]
-        for chunk in _chunks(to_estimate, batch_size):
-            answers = self._batch(
-                [("eth_estimateGas", [self._call_object(signer.address, requests[i])]) for i in chunk]
-            )
-            for i, answer in zip(chunk, answers, strict=True):
-                if isinstance(answer, JsonRpcError):
-                    results[i] = TxResult(requests[i], error=self._translate(answer, "eth_estimateGas"))
-                else:
-                    gas[i] = self._gas_limit(int(answer, 16))
-        sendable = [i for i in range(n) if results[i] is None]
-        signed: dict[int, SignedTx] = {}
-        account = self._account(signer.address)
-        with account.lock:
-            fees = self._batch_fees(sum(gas[i] or 0 for i in sendable))
-            first = nonce = self._reserve_nonce(account, signer.address)
-            for i in sendable:
-                signed[i] = self._sign(signer, requests[i], nonce, gas[i] or 0, fees)
-                nonce += 1
-            refused: list[int] = []
-            for chunk in _chunks(sendable, batch_size):
-                for i, error in zip(chunk, self._broadcast_batch([signed[i] for i in chunk]), strict=True):
-                    if error is not None:
-                        results[i] = TxResult(requests[i], tx_hash=signed[i].hash_hex, error=error)
-                        refused.append(signed[i].nonce)
-            account.next_nonce = nonce
-            self._fill_gaps(signer, account, refused, first, nonce)
-        waiting = {signed[i].hash_hex: i for i in sendable if results[i] is None}
-        receipts = self._gather_receipts(
-            list(waiting), timeout=timeout, signed={signed[i].hash_hex: signed[i] for i in waiting.values()}
-        )
-        failed: list[int] = []
-        for tx_hash, i in waiting.items():
-            receipt = receipts.get(tx_hash)
-            if receipt is None:
-                error = ReceiptTimeout(f"no receipt for {tx_hash} yet", tx_hash=tx_hash)
-                results[i] = TxResult(requests[i], tx_hash=tx_hash, error=error)
-            elif not receipt.status:
-                failed.append(i)
-                results[i] = TxResult(requests[i], tx_hash=tx_hash, receipt=receipt)
-            else:
-                results[i] = TxResult(requests[i], tx_hash=tx_hash, receipt=receipt)
-        for i in failed:
-            done = results[i]
-            assert done is not None and done.receipt is not None
-            error = self._explain_failure(signer.address, requests[i], gas[i] or 0, done.receipt)
-            results[i] = TxResult(requests[i], tx_hash=done.tx_hash, receipt=done.receipt, error=error)
-        return [r for r in results if r is not None]
-
-    def _broadcast_batch(self, batch: Sequence[SignedTx]) -> list[LedgerError | None]:
-        """Send a batch of signed transactions; re-send the same batch after a transport error."""
-        calls = [("eth_sendRawTransaction", ["0x" + s.raw.hex()]) for s in batch]
-        last: TransportError | None = None
-        for attempt in range(self.retry.attempts):
-            try:
-                answers = self.backend.batch(calls)
-            except TransportError as exc:
-                last = exc
-                if attempt + 1 < self.retry.attempts:
-                    self._sleep(self.retry.delay(attempt))
-                continue
-            out: list[LedgerError | None] = []
-            for signed, answer in zip(batch, answers, strict=True):
-                if not isinstance(answer, JsonRpcError):
-                    out.append(None)
-                    continue
-                try:
-                    self._judge_send_error(answer, signed, retried=attempt > 0)
-                    out.append(None)
-                except (_FeeTooLow, _StaleNonce):
-                    out.append(
-                        TransactionRejected(f"{self.name} refused {signed.hash_hex}: {answer.message}")
-                    )
-                except LedgerError as error:
-                    out.append(error)
-            return out
-        raise Unreachable(f"{self.name} did not accept a batch of {len(batch)} transactions ({last})")
-
-    def _fill_gaps(self, signer: Signer, account: _Account, refused: list[int], first: int, end: int) -> None:
-        """Give refused nonces a zero-value self-transfer so later nonces are not stuck behind a gap."""
-        if not refused:
-            return
-        refused_set = set(refused)
-        # Refused nonces at the end leave no gap: they are simply reused.
-        while end - 1 in refused_set and end > first:
-            end -= 1
-            refused_set.discard(end)
-        account.next_nonce = end
-        filler = TxRequest(to=signer.address, data=b"", label="nonce gap filler")
-        fees = self.fees(refresh=True)
-        for nonce in sorted(refused_set):
-            self.broadcast(self._sign(signer, filler, nonce, 21_000, fees))
-
     # ------------------------------------------------------------------------------ receipts
 
     def _parse_receipt(self, raw: dict[str, Any]) -> Receipt:
@@ -611,86 +307,43 @@ class Chain:
             log_index=log.log_index,
         )
 
-    def _gather_receipts(
-        self, hashes: Sequence[str], *, timeout: float | None, signed: Mapping[str, SignedTx] | None = None
-    ) -> dict[str, Receipt]:
-        """Receipts of ``hashes`` (in sending order), polled in batches; missing ones are left out.
+    # ------------------------------------------------------------------------------ sending
 
-        One sender's transactions are mined in nonce order, so only the oldest ``window`` pending
-        hashes are asked for each round. When nothing is mined for a while, the oldest pending
-        transaction is looked up: if the node dropped it, the same signed bytes in ``signed`` are
-        broadcast again (never re-signed); if it is still waiting on Anvil, a block is mined.
+    def send(self, signer: Signer, request: TxRequest, *, timeout: float | None = None) -> Receipt:
+        """Sign ``request`` locally as ``signer``, send it and wait for its receipt.
+
+        Raises the typed ContractRevert when the gas estimate or the mined transaction reverts,
+        TransactionRejected when the node refuses it, ReceiptTimeout when it is not mined in time.
         """
-        got: dict[str, Receipt] = {}
-        pending = list(hashes)
-        now = time.monotonic()
-        deadline = now + (self.receipt_timeout if timeout is None else timeout)
-        last_progress = now
-        delay = 0.001
-        window = 500
-        while pending:
-            chunk = pending[:window]
-            answers = self._batch([("eth_getTransactionReceipt", [h]) for h in chunk])
-            found = 0
-            for tx_hash, answer in zip(chunk, answers, strict=True):
-                if isinstance(answer, dict) and answer.get("blockNumber"):
-                    got[tx_hash] = self._parse_receipt(answer)
-                    found += 1
-            if found:
-                pending = [h for h in pending if h not in got]
-            now = time.monotonic()
-            if not pending or now > deadline:
-                break
-            if found:
-                last_progress, delay = now, 0.001
-                continue
-            if now - last_progress > 0.25 and self._unstick(pending, signed):
-                last_progress = now
-                continue
-            # Polling: a block arrives every few seconds on Besu, at once on automining dev chains.
-            self._sleep(delay)
-            delay = min(delay * 2, 0.5)
-        return got
+        return self._sender.send(signer, request, timeout=timeout)
 
-    def _unstick(self, pending: Sequence[str], signed: Mapping[str, SignedTx] | None) -> bool:
-        """Help transactions that stopped moving; True when something was done."""
-        oldest = pending[0]
-        if signed is not None and oldest in signed and not self._known(oldest):
-            # Dropped from the pool (Anvil drops transactions its automine raced over): the same
-            # bytes again, so at most one of the copies can ever be mined.
-            for start in range(0, len(pending), 100):
-                batch = [signed[h] for h in pending[start : start + 100] if h in signed]
-                self._broadcast_batch(batch)
-            return True
-        if self._nudge_automine:
-            # Anvil's automine can leave ready transactions pending when many arrive at once and
-            # mines again only when another arrives (foundry-rs/foundry#10122); an empty evm_mine
-            # includes them.
-            self.rpc("evm_mine", [])
-            return True
-        return False
+    def send_many(
+        self,
+        signer: Signer,
+        requests: Sequence[TxRequest],
+        *,
+        batch_size: int = 100,
+        timeout: float | None = None,
+    ) -> list[TxResult]:
+        """Pipelined sending: estimate, sign and broadcast in JSON-RPC batches, then gather the receipts.
+
+        Returns one TxResult per request, in order. A request whose estimate reverts is not sent
+        (its result carries the typed error); one the node refuses has its nonce filled by a
+        zero-value self-transfer so the later transactions still get mined.
+        """
+        return self._sender.send_many(signer, requests, batch_size=batch_size, timeout=timeout)
+
+    def broadcast(self, signed: SignedTx) -> None:
+        """Send already signed bytes, re-sending the same bytes after transport errors."""
+        self._sender.broadcast(signed)
 
     def wait_for_receipt(self, tx_hash: str, *, timeout: float | None = None) -> Receipt:
         """The receipt of ``tx_hash`` once mined; ReceiptTimeout after ``timeout`` seconds."""
-        receipt = self._gather_receipts([tx_hash], timeout=timeout).get(tx_hash)
-        if receipt is None:
-            raise ReceiptTimeout(
-                f"{tx_hash} was not mined within the time allowed on {self.name}", tx_hash=tx_hash
-            )
-        return receipt
+        return self._sender.wait_for_receipt(tx_hash, timeout=timeout)
 
-    def _explain_failure(self, sender: str, request: TxRequest, gas: int, receipt: Receipt) -> ContractRevert:
-        """Why a mined transaction failed: replay it on the state before its block and decode the revert."""
-        call = self._call_object(sender, request)
-        call["gas"] = hex(gas)
-        try:
-            self.rpc("eth_call", [call, hex(max(receipt.block_number - 1, 0))])
-        except ContractRevert as error:
-            return error.with_tx_hash(receipt.tx_hash)
-        except LedgerError:
-            pass
-        # The replay passed: out of gas, or state changed by an earlier transaction in the same block.
-        return UnknownRevert({"gasUsed": receipt.gas_used, "gasLimit": gas}, tx_hash=receipt.tx_hash)
+    def forget_nonces(self) -> None:
+        """Re-read every signer's nonce from the chain before its next transaction."""
+        self._sender.forget_nonces()
 
     # ------------------------------------------------------------------------------ logs
 
@@ -760,7 +413,8 @@ class Chain:
     def dev_signer(self) -> Signer:
         """The prefunded development account of this chain (eth-tester's or Anvil's first account)."""
         self._require_dev("dev_signer")
-        if isinstance(self.backend, TesterBackend):
+        if self.client_version.lower().startswith("eth-tester"):
+            # eth-tester's prefunded accounts have the private keys 1, 2, 3...
             return Signer((1).to_bytes(32, "big"))
         from ledger._anvil import ANVIL_DEV_KEY
 
