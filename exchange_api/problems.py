@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -99,6 +100,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, str(exc.detail), code, str(exc.detail), request.url.path)
 
 
+async def _integrity(request: Request, exc: Exception) -> Response:
+    # A unique constraint lost a race the service's own check could not see (two requests at once).
+    return problem_response(
+        409,
+        "Conflict",
+        "exchange.conflict",
+        "a concurrent change conflicts with this request",
+        request.url.path,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(
@@ -111,6 +123,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ExchangeError, _exchange_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(Exception, _unexpected)
 
 
