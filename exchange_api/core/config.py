@@ -56,10 +56,12 @@ class Settings:
     review_working_days: int = 2
     answer_working_days_published: int = 5
     answer_working_days_unpublished: int = 10
-    # Limits of a grant issued at once for an unconditional share (the chain caps the term too).
+    # Limits of a grant issued at once for an unconditional share. They must equal what the
+    # AccessGrants contract gives such a grant (DEFAULT_MAX_USES, DEFAULT_PRIVACY_BUDGET = 10 ε,
+    # a term of at most 366 days), or the Agreement and the chain would disagree.
     unconditional_max_days: int = 365
-    default_max_uses: int = 1000
-    default_privacy_budget: str = "1.0"
+    default_max_uses: int = 1_000_000
+    default_privacy_budget: str = "10"
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     # Extra working days (调休 Saturdays or Sundays worked).
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
@@ -102,8 +104,8 @@ class Settings:
             answer_working_days_published=_int(e, "TDEX_ANSWER_WORKING_DAYS_PUBLISHED", 5),
             answer_working_days_unpublished=_int(e, "TDEX_ANSWER_WORKING_DAYS_UNPUBLISHED", 10),
             unconditional_max_days=_int(e, "TDEX_UNCONDITIONAL_MAX_DAYS", 365),
-            default_max_uses=_int(e, "TDEX_DEFAULT_MAX_USES", 1000),
-            default_privacy_budget=e.get("TDEX_DEFAULT_PRIVACY_BUDGET", "1.0"),
+            default_max_uses=_int(e, "TDEX_DEFAULT_MAX_USES", 1_000_000),
+            default_privacy_budget=e.get("TDEX_DEFAULT_PRIVACY_BUDGET", "10"),
             holidays=_dates(e, "TDEX_HOLIDAYS"),
             workdays=_dates(e, "TDEX_WORKDAYS"),
             chain_url=e.get("TDEX_CHAIN_URL", ""),

@@ -120,3 +120,18 @@ def test_contract_refusal_is_stored_with_its_code(chain_world: tuple[World, ledg
     assert stats.failed == 1
     failed = world["auditor"].client.call("GET", "/outbox", params={"status": "failed"})
     assert "DataCatalogNotDepartment" in failed[0]["last_error"]
+
+
+def test_unconditional_grant_matches_the_chain(chain_world: tuple[World, ledger.Deployment]) -> None:
+    """A grant issued at once carries the same limits and agreement hash as the contract's grant."""
+    world, dep = chain_world
+    world["dept_b"].client.register(entry("201002/000001", share_type="unconditional", share_conditions=None))
+    world.relay.drain()
+    app = world["bank"].client.apply(application("201002/000001", requested_items=["企业名称"]))
+    assert world.relay.drain().failed == 0
+    grant = world["bank"].client.grant(app["grant_id"])
+    assert grant["usable"] is True
+    on_chain = dep.grants.grant(1)
+    assert "0x" + on_chain.agreement_hash.hex() == grant["agreement_hash"]
+    assert (on_chain.max_uses, on_chain.privacy_budget) == (grant["max_uses"], 10_000_000)
+    assert grant["privacy_budget"] == "10"
