@@ -146,6 +146,10 @@ def test_cross_org_access_is_refused_without_leaks(world: World, conditional: di
         assert problem.status == 404
         problem = _problem(lambda c=client: c.withdraw_application(app_id))  # type: ignore[misc]
         assert problem.status == 404
+        problem = _problem(lambda c=client: c.review(app_id))  # type: ignore[misc]
+        assert problem.status == 404
+        problem = _problem(lambda c=client: c.reject(app_id, "x"))  # type: ignore[misc]
+        assert problem.status == 404
         assert app_id not in [a["id"] for a in client.applications()["items"]]
     problem = _problem(lambda: world["bank"].client.approve(app_id, _approval(world)))
     assert (problem.status, problem.code) == (403, "application.not_provider")
@@ -156,6 +160,8 @@ def test_cross_org_access_is_refused_without_leaks(world: World, conditional: di
         problem = _problem(lambda c=client: c.grant(grant_id))  # type: ignore[misc]
         assert (problem.status, problem.code) == (404, "exchange.not_found")
         problem = _problem(lambda c=client: c.revoke(grant_id, "x"))  # type: ignore[misc]
+        assert problem.status == 404
+        problem = _problem(lambda c=client: c.call("GET", f"/grants/{grant_id}/usable"))  # type: ignore[misc]
         assert problem.status == 404
         assert client.call("GET", "/grants")["items"] == []
     problem = _problem(lambda: world["bank"].client.revoke(grant_id, "x"))
@@ -223,3 +229,29 @@ def test_idempotency_key(world: World, conditional: dict[str, Any]) -> None:
     assert other.json()["code"] == "idempotency.key_reused"
     world.relay.drain()
     assert [e["kind"] for e in world.chain.effects].count("grants.approve") == 1
+
+
+def test_reasons_and_bodies_are_validated(world: World, conditional: dict[str, Any]) -> None:
+    """An empty reason, a missing field or an unknown one is a field error with its location."""
+    dept, bank = world["dept_a"].client, world["bank"].client
+    for call, loc in [
+        (lambda: dept.reject(conditional["id"], ""), "/body/reason"),
+        (
+            lambda: dept.post(f"/applications/{conditional['id']}/approve", {"max_uses": 1}),
+            "/body/expires_at",
+        ),
+        (lambda: bank.post("/applications", {**application(), "surprise": 1}), "/body/surprise"),
+        (lambda: dept.revoke("grt_missing", ""), "/body/reason"),
+        (lambda: bank.post("/applications", application(duration_days=0)), "/body/duration_days"),
+    ]:
+        problem = _problem(call)
+        assert (problem.status, problem.code) == (422, "exchange.invalid_input")
+        assert loc in [e["loc"] for e in problem.problem["errors"]]
+
+
+def test_system_views_need_oversight(world: World) -> None:
+    """Only the bureau and auditors see the outbox and the chain discrepancies."""
+    for name in ("bank", "dept_a"):
+        problem = _problem(lambda n=name: world[n].client.call("GET", "/outbox"))  # type: ignore[misc]
+        assert (problem.status, problem.code) == (403, "auth.forbidden")
+    assert isinstance(world["bureau"].client.call("GET", "/outbox"), list)
