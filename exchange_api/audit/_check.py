@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from exchange_api.audit._entry import embedded_index
 from exchange_api.audit._kinds import KINDS
 from exchange_api.audit._models import AuditCheckpointRow, AuditEntryRow
-from exchange_api.audit._store import iter_rows, log_size
+from exchange_api.audit._store import iter_chunks, log_size
 from exchange_api.audit.bundle import TrustedKeys
 from tlog import Checkpoint, SignedNote, TlogError, full_check, verify_note
 
 __all__ = ["CheckpointRef", "Contradicted", "TrailCheckReport", "check_store", "stored_checkpoints"]
-
-_RECORD_KEY = b'"record_sha256":"'
 
 
 @dataclass(frozen=True)
@@ -121,43 +119,56 @@ class TrailCheckReport:
         return out
 
 
+_INDEX = re.compile(rb'"index":(\d+)')
+_RECORD = re.compile(rb'"record_sha256":"([0-9a-f]{64})"')
+
+
 @dataclass
 class _Scan:
-    """Position and record checks made while the rows stream by."""
+    """Position, leaf and record checks, a page of rows at a time; yields the stored leaf hashes."""
 
     check_records: bool
     position: int = 0
     first_bad: int | None = None
     reason: str | None = None
-    kinds: set[str] = field(default_factory=set)
 
     def flag(self, index: int, reason: str) -> None:
-        if self.first_bad is None:
+        if self.first_bad is None or index < self.first_bad:
             self.first_bad, self.reason = index, reason
 
-    def rows(self, source: Iterator[tuple[Any, ...]]) -> Iterator[tuple[bytes, bytes]]:
-        for row in source:
-            idx, entry, leaf = row[0], row[1], row[2]
-            position = self.position
-            if self.first_bad is None:
-                claimed = embedded_index(entry)
-                if idx != position:
-                    self.flag(position, f"missing: the next stored entry has index {idx}")
-                elif claimed != idx:
+    def leaves(self, chunks: Iterator[list[Any]]) -> Iterator[list[bytes]]:
+        sha = hashlib.sha256
+        for rows in chunks:
+            start, count = self.position, len(rows)
+            self.position += count
+            leaves = [bytes(r[2]) for r in rows]
+            if self.first_bad is not None and self.first_bad < start:
+                yield leaves  # an earlier problem is already named; only the roots still matter
+                continue
+            indices = [r[0] for r in rows]
+            entries = [r[1].encode("utf-8") for r in rows]
+            if indices != list(range(start, start + count)):
+                at = next(i for i, idx in enumerate(indices) if idx != start + i)
+                self.flag(start + at, f"missing: the next stored entry has index {indices[at]}")
+            claimed = [int(m.group(1)) if (m := _INDEX.search(e)) else -1 for e in entries]
+            if claimed != indices:
+                at = next(i for i in range(count) if claimed[i] != indices[i])
+                self.flag(
+                    indices[at], f"the entry stored here says it is entry {claimed[at]} (moved or inserted)"
+                )
+            if [sha(b"\x00" + e).digest() for e in entries] != leaves:
+                at = next(i for i, e in enumerate(entries) if sha(b"\x00" + e).digest() != leaves[i])
+                self.flag(indices[at], "the entry does not hash to its stored leaf hash (entry altered)")
+            if self.check_records:
+                wanted = [m.group(1).decode() if (m := _RECORD.search(e)) else "" for e in entries]
+                got = [sha(r[3].encode("utf-8")).hexdigest() for r in rows]
+                if got != wanted:
+                    at = next(i for i in range(count) if got[i] != wanted[i])
                     self.flag(
-                        idx, f"the entry stored here says it is entry {claimed} (moved, inserted or deleted)"
+                        indices[at],
+                        "the stored record does not hash to the entry's record_sha256 (record altered)",
                     )
-                elif self.check_records:
-                    self._check_record(idx, entry, row[3])
-            self.position += 1
-            yield leaf, entry
-
-    def _check_record(self, idx: int, entry: bytes, record_text: str) -> None:
-        at = entry.find(_RECORD_KEY)
-        want = entry[at + len(_RECORD_KEY) : at + len(_RECORD_KEY) + 64].decode() if at >= 0 else ""
-        got = hashlib.sha256(record_text.encode("utf-8")).hexdigest()
-        if got != want:
-            self.flag(idx, "the stored record does not hash to the entry's record_sha256 (record altered)")
+            yield leaves
 
 
 def stored_checkpoints(
@@ -223,15 +234,9 @@ def check_store(
         head_size = log_size(session)
         kinds = set(session.scalars(select(AuditEntryRow.kind).distinct()))
     scan = _Scan(check_records=check_records)
-    rows = scan.rows(iter_rows(engine, records=check_records))
-    left, right = itertools.tee(rows)
-    report = full_check((leaf for leaf, _ in left), heads, (entry for _, entry in right))
+    pages = scan.leaves(iter_chunks(engine, records=check_records))
+    report = full_check(itertools.chain.from_iterable(pages), heads)
     first_bad, reason = scan.first_bad, scan.reason
-    if report.first_bad_index is not None and (first_bad is None or report.first_bad_index < first_bad):
-        first_bad, reason = (
-            report.first_bad_index,
-            "the entry does not hash to its stored leaf hash (entry altered)",
-        )
     by_size: dict[tuple[int, bytes], str] = {}
     for head in heads:
         by_size.setdefault((head.size, head.root), head.source)

@@ -33,7 +33,7 @@ __all__ = [
     "StoredEntry",
     "append_entries",
     "ensure_log",
-    "iter_rows",
+    "iter_chunks",
     "log_origin",
     "log_size",
     "read_entry",
@@ -233,18 +233,26 @@ class SqlLeafHashSource:
             return [bytes(value) for value in session.execute(stmt).scalars()]
 
 
-def iter_rows(engine: Engine, *, chunk: int = 50_000, records: bool = False) -> Iterator[tuple[Any, ...]]:
-    """Every stored entry as (index, entry bytes, leaf hash[, record text]) in index order, streamed."""
-    columns = [_ENTRIES.c.idx, _ENTRIES.c.entry, _ENTRIES.c.leaf_hash]
-    if records:
-        columns.append(_ENTRIES.c.record_json)
-    last = -1
-    with engine.connect() as conn:
+def iter_chunks(engine: Engine, *, chunk: int = 50_000, records: bool = False) -> Iterator[list[Any]]:
+    """Every stored entry in index order, in lists of up to ``chunk`` raw rows.
+
+    A row is (index, entry text, leaf hash[, record text]). Rows come straight from the driver
+    (keyset pages, so memory stays at one page on any database): result processing would cost
+    more than the full check's hashing.
+    """
+    columns = "idx, entry, leaf_hash" + (", record_json" if records else "")
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT {columns} FROM audit_entries WHERE idx > {mark} ORDER BY idx LIMIT {mark}"  # noqa: S608
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        last = -1
         while True:
-            stmt = select(*columns).where(_ENTRIES.c.idx > last).order_by(_ENTRIES.c.idx).limit(chunk)
-            batch = conn.execute(stmt).all()
+            cursor.execute(sql, (last, chunk))
+            batch: list[Any] = list(cursor.fetchall())
             if not batch:
                 return
-            for row in batch:
-                yield (row[0], row[1].encode("utf-8"), bytes(row[2]), *row[3:])
+            yield batch
             last = batch[-1][0]
+    finally:
+        raw.close()
