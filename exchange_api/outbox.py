@@ -180,7 +180,13 @@ class Relay:
                     )
                     stats.failed += 1
                     continue
-                account = self._writer.account_of(row.sender_org_id)
+                try:
+                    account = self._writer.account_of(row.sender_org_id)
+                except ChainRejected as error:
+                    # No key held (yet) for the sender: a configuration gap, not a verdict on the
+                    # write. It waits, visibly, until the key is there.
+                    row.last_error = f"{error.code}: {error}"
+                    continue
                 if account not in nonces:
                     nonces[account] = self._next_nonce(session, account)
                 sign = getattr(self._writer, SIGNERS[row.kind])

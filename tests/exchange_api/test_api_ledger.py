@@ -35,6 +35,7 @@ def chain_world(tmp_path: Any) -> Iterator[tuple[World, ledger.Deployment]]:
         ):
             stats = world.relay.drain()
             assert stats.failed == 0, stats.errors
+            world["bureau"].extra["signers"] = by_org  # the keys the writer holds, by organisation id
             yield world, dep
 
 
@@ -135,3 +136,19 @@ def test_unconditional_grant_matches_the_chain(chain_world: tuple[World, ledger.
     assert "0x" + on_chain.agreement_hash.hex() == grant["agreement_hash"]
     assert (on_chain.max_uses, on_chain.privacy_budget) == (grant["max_uses"], 10_000_000)
     assert grant["privacy_budget"] == "10"
+
+
+def test_a_missing_account_key_waits_instead_of_failing(chain_world: tuple[World, ledger.Deployment]) -> None:
+    """A write whose sender has no account key held waits with the reason, and lands once the key is there."""
+    world, dep = chain_world
+    held = world["bureau"].extra["signers"]
+    dept_id = world["dept_a"].org_id
+    key = held.pop(dept_id)
+    world["dept_a"].client.register(entry())
+    stats = world.relay.drain()
+    assert (stats.failed, stats.waiting) == (0, 1)
+    waiting = world["auditor"].client.call("GET", "/outbox", params={"status": "pending"})
+    assert waiting[0]["last_error"].startswith("chain.no_signer")
+    held[dept_id] = key
+    assert world.relay.drain().anchored == 1
+    assert dep.catalog.exists(ids.resource_id("301001/000001"))
