@@ -83,6 +83,8 @@ class Chain:
         self._web3: Web3 | None = None
         try:
             self.chain_id: int = int(self.rpc("eth_chainId", []), 16)
+        except Unreachable as exc:
+            raise Unreachable(f"no chain answers at {name}; is the node running? ({exc})") from exc
         except RpcError as exc:
             # Something answered HTTP but not JSON-RPC (a web page, a proxy error).
             raise Unreachable(f"no Ethereum JSON-RPC node answers at {name}: {exc}") from exc
@@ -324,14 +326,23 @@ class Chain:
         *,
         batch_size: int = 100,
         timeout: float | None = None,
+        estimate: str = "each",
     ) -> list[TxResult]:
         """Pipelined sending: estimate, sign and broadcast in JSON-RPC batches, then gather the receipts.
 
         Returns one TxResult per request, in order. A request whose estimate reverts is not sent
         (its result carries the typed error); one the node refuses has its nonce filled by a
-        zero-value self-transfer so the later transactions still get mined.
+        zero-value self-transfer so the later transactions still get mined. A request with a
+        ``gas`` limit is not estimated.
+
+        ``estimate="once"`` estimates only the first request of each kind (same target, function
+        and calldata length) and reuses its limit: less work for the node, but a call that needs
+        more gas than its kind's first (a new storage slot where the first wrote an existing one)
+        can run out of gas, and reverts are found when mined rather than before sending.
         """
-        return self._sender.send_many(signer, requests, batch_size=batch_size, timeout=timeout)
+        return self._sender.send_many(
+            signer, requests, batch_size=batch_size, timeout=timeout, estimate=estimate
+        )
 
     def broadcast(self, signed: SignedTx) -> None:
         """Send already signed bytes, re-sending the same bytes after transport errors."""
