@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.audit",
     "tdex.commands.cert",
     "tdex.commands.credit",
+    "tdex.commands.chain",
 )
 
 app = typer.Typer(
