@@ -446,9 +446,11 @@ class Sender:
             if found:
                 last_progress, delay = now, 0.001
                 continue
-            if now - last_progress > 0.25 and self._unstick(pending, signed):
+            if now - last_progress > 0.25:
+                # At most one look per quarter second at why nothing moves.
                 last_progress = now
-                continue
+                if self._unstick(pending, signed):
+                    continue
             # Polling: a block arrives every few seconds on Besu, at once on automining dev chains.
             self.chain._sleep(delay)
             delay = min(delay * 2, 0.5)
