@@ -13,14 +13,15 @@ Typical use::
                                                    ledger.Role.DEPARTMENT)
         events = dep.events(from_block=0)                # typed, decoded, in chain order
 
-Every error is a ``ledger.errors.LedgerError`` with a stable ``code``; a contract's custom error
+``ledger.ids`` turns USCCs and catalogue codes into on-chain ids. Every error is a
+``ledger.errors.LedgerError`` with a stable ``code``; a contract's custom error
 comes back as its own class (``ledger.errors.revert_class("AccessGrantsGrantExpired")``) carrying
 the decoded arguments. See docs/ledger.md.
 """
 
 from __future__ import annotations
 
-from ledger import errors
+from ledger import errors, ids
 from ledger._anchor import AnchorOutcome, AuditAnchor, Checkpoint
 from ledger._catalog import DataCatalog, Resource, ResourceVersion, ShareTerms, VersionPublished
 from ledger._certificates import Certificate, CertificateRegistry, CertificateStatus, StatusListVersion
@@ -104,4 +105,5 @@ __all__ = [
     "connect",
     "deploy",
     "errors",
+    "ids",
 ]

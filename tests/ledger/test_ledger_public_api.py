@@ -62,6 +62,7 @@ EXPECTED = {
     "connect",
     "deploy",
     "errors",
+    "ids",
 }
 
 
