@@ -65,6 +65,22 @@ KINDS: Mapping[str, EntryKind] = {
             ("grant_id", "job_id", "template", "outcome"),
             "a node's receipt: outcome, refusal_reason, budget_left, budget_total",
         ),
+        EntryKind(
+            "tdex.sandbox.receipt",
+            1,
+            ("receipt_id", "job_id", "outcome", "grant_id"),
+            "a node's signed receipt of a job (sandbox.node)",
+        ),
+        EntryKind(
+            "tdex.cert.issued",
+            1,
+            ("credentialId", "anchorId", "documentHash"),
+            "a credential issued (credentials)",
+        ),
+        EntryKind(
+            "tdex.cert.status-changed", 1, ("credentialId", "status"), "a credential revoked or suspended"
+        ),
+        EntryKind("tdex.credit.attested", 1, ("attestation", "subjectRef"), "a credit attestation made"),
         EntryKind("certificate.issued", 1, ("certificate_id", "document_hash"), "an e-certificate issued"),
         EntryKind("certificate.revoked", 1, ("certificate_id", "reason"), "an e-certificate revoked"),
         EntryKind("credit.recorded", 1, ("subject_ref", "category", "evidence_hash"), "a credit event"),

@@ -64,6 +64,8 @@ def entry_refs(session: Session, actor: str, subject: str, record: Mapping[str, 
         ("job_id", "job"),
     ):
         value = record.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # the sandbox names grants by their chain id
         if isinstance(value, str) and value:
             wanted.append((ref_kind, value))
     for ref_kind, value in wanted:

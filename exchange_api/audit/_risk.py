@@ -7,8 +7,11 @@
 - ``outside_working_hours``: a member organisation acting outside working hours (local time,
   working days with holidays and 调休 workdays).
 
-Computations are read from ``job.submitted`` and ``job.receipt`` entries (see ``_kinds``); every
-other member action counts for working hours.
+Computations are read from ``job.submitted`` and ``job.receipt`` entries and from the nodes' signed
+``tdex.sandbox.receipt`` entries (see ``_kinds``): a ``failed`` receipt with error code
+``sandbox.group_too_small`` is a small-group refusal, and the ``privacy.budget_spent_micro`` of a
+grant's receipts add up against the grant's budget when ``RiskRules.budget_micro`` knows it. Every
+member action counts for working hours.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,6 +33,8 @@ from exchange_api.audit._models import AuditEntryRow
 __all__ = ["RiskRules", "RiskSignal", "risk_signals"]
 
 _SYSTEM = {"", "system"}
+_JOB_KINDS = {"job.submitted", "job.receipt", "tdex.sandbox.receipt"}
+_GROUP_TOO_SMALL = "sandbox.group_too_small"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class RiskRules:
     timezone: str = "Asia/Shanghai"
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
+    #: Privacy budget of each grant in micro-ε (grant id as receipts name it), for sandbox receipts.
+    budget_micro: Mapping[str, int] = field(default_factory=dict)
 
     def is_working_time(self, moment: dt.datetime) -> bool:
         """Whether ``moment`` falls in working hours on a working day, in the rules' time zone."""
@@ -135,7 +142,7 @@ def _jobs(rows: Iterable[_Row]) -> dict[str, list[_Row]]:
     seen: set[tuple[str, str]] = set()
     per_grant: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        if row.kind not in {"job.submitted", "job.receipt"}:
+        if row.kind not in _JOB_KINDS:
             continue
         grant, job = str(row.record.get("grant_id", "")), str(row.record.get("job_id", row.idx))
         if grant and (grant, job) not in seen:
@@ -173,11 +180,13 @@ def _query_rates(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSignal]:
 def _small_group_refusals(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSignal]:
     per_grant: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        if (
+        ours = (
             row.kind == "job.receipt"
             and row.record.get("outcome") == "refused"
             and row.record.get("refusal_reason") == "small_group"
-        ):
+        )
+        nodes = row.kind == "tdex.sandbox.receipt" and row.record.get("error_code") == _GROUP_TOO_SMALL
+        if ours or nodes:
             per_grant[str(row.record.get("grant_id", ""))].append(row)
     out = []
     for grant, refusals in sorted(per_grant.items()):
@@ -200,10 +209,26 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _budgets(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSignal]:
     latest: dict[str, _Row] = {}
+    spent: dict[str, int] = defaultdict(int)
+    spenders: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
+        grant = str(row.record.get("grant_id", ""))
         if row.kind == "job.receipt" and "budget_left" in row.record and "budget_total" in row.record:
-            latest[str(row.record.get("grant_id", ""))] = row
+            latest[grant] = row
+        elif row.kind == "tdex.sandbox.receipt":
+            micro = (row.record.get("privacy") or {}).get("budget_spent_micro")
+            if isinstance(micro, int) and micro > 0:
+                spent[grant] += micro
+                spenders[grant].append(row)
     out = []
+    for grant, used in sorted(spent.items()):
+        micro_total = rules.budget_micro.get(grant)
+        if micro_total and micro_total - used <= micro_total * rules.budget_left_fraction:
+            detail = (
+                f"privacy budget {max(micro_total - used, 0)} of {micro_total} micro-ε left "
+                f"(at or below {rules.budget_left_fraction:.0%})"
+            )
+            out.append(_signal("budget_nearly_exhausted", f"grant:{grant}", detail, spenders[grant]))
     limit = Decimal(str(rules.budget_left_fraction))
     for grant, row in sorted(latest.items()):
         left, total = _decimal(row.record["budget_left"]), _decimal(row.record["budget_total"])

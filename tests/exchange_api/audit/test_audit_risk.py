@@ -96,3 +96,27 @@ def test_outside_working_hours(tmp_path: Path) -> None:
     [signal] = _signals(store, rules)["outside_working_hours"]
     assert signal.subject == "org:org_bank" and signal.entries == (1, 3, 4)
     assert signal.to_json()["entries"] == [1, 3, 4]
+
+
+def _receipt(store: Store, n: int, at: dt.datetime, **fields: Any) -> None:
+    body = {"receipt_id": f"rcpt_{n}", "job_id": f"job_{n}", "grant_id": 7, "outcome": "completed", **fields}
+    _add(store, "tdex.sandbox.receipt", at, actor="system", **body)
+
+
+def test_node_receipts_feed_the_signals(tmp_path: Path) -> None:
+    """The nodes' signed receipts count as jobs, small-group failures and budget spent."""
+    store = make_store(tmp_path)
+    for n in range(3):
+        _receipt(
+            store, n, T0 + dt.timedelta(minutes=n), outcome="failed", error_code="sandbox.group_too_small"
+        )
+    for n in range(3, 5):
+        _receipt(
+            store, n, T0 + dt.timedelta(minutes=n), privacy={"epsilon": 0.5, "budget_spent_micro": 460_000}
+        )
+    signals = _signals(store, RiskRules(max_jobs_per_window=4, budget_micro={"7": 1_000_000}))
+    assert [s.entries for s in signals["small_group_refusals"]] == [(0, 1, 2)]
+    assert [s.entries for s in signals["query_rate"]] == [(0, 1, 2, 3, 4)]
+    [budget] = signals["budget_nearly_exhausted"]
+    assert budget.subject == "grant:7" and budget.entries == (3, 4) and "80000 of 1000000" in budget.detail
+    store.engine.dispose()
