@@ -142,8 +142,11 @@ def _replay(kept: idempotency.StoredResponse) -> Response:
     return response
 
 
-async def get_unit(request: Request, factory: FactoryDep, settings: SettingsDep) -> Unit:
+async def get_unit(request: Request) -> Unit:
     """The caller's unit of work, once its signature verifies (401 otherwise, before anything else)."""
+    # Read from app.state directly rather than through sub-dependencies: this runs on every request.
+    factory: sessionmaker[Session] = request.app.state.sessions
+    settings: Settings = request.app.state.settings
     body = await request.body()
     verifier: RequestVerifier = request.app.state.verifier
     # Verified on the event loop: an Ed25519 check, a cached key and one small insert take less
