@@ -100,7 +100,8 @@ class Sender:
         max_fee, tip = self.chain.fees()
         if max_fee == 0:
             return max_fee, tip
-        blocks = -(-total_gas // max(self.chain.block_gas_limit, 1))
+        # Capped so that a very large batch does not ask for more than the balance can cover.
+        blocks = min(-(-total_gas // max(self.chain.block_gas_limit, 1)), 16)
         base = (max_fee - tip) // 2
         return int(2 * base * 1.125 ** (blocks + 1)) + tip, tip
 
