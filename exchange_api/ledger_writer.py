@@ -157,7 +157,10 @@ class LedgerWriter:
     ) -> PreparedTx:
         deadline = self._guard(self._chain.timestamp) + self._deadline_s
         role = ledger.Role[str(payload["role"])]
-        args = (_b32(payload["org_id_hash"]), payload["account"], int(role), 0, deadline)
+        capabilities = ledger.Capability.NONE
+        for name in payload.get("capabilities", ()):
+            capabilities |= ledger.Capability[str(name)]
+        args = (_b32(payload["org_id_hash"]), payload["account"], int(role), int(capabilities), deadline)
         return self._sign(sender, self._dep.consortium, "proposeAdmission", args, nonce)
 
     def sign_register_resource(

@@ -19,6 +19,15 @@ class Role(StrEnum):
     AUDITOR = "AUDITOR"
 
 
+class Capability(StrEnum):
+    """Consortium capabilities (the chain's `Capability` flag names); they live on chain only."""
+
+    CREDIT_RECORDER = "CREDIT_RECORDER"
+    CERT_ISSUER = "CERT_ISSUER"
+    LOG_OPERATOR = "LOG_OPERATOR"
+    WITNESS = "WITNESS"
+
+
 class OrgCreate(Strict):
     """What the bureau gives to admit an organisation."""
 
@@ -26,6 +35,11 @@ class OrgCreate(Strict):
     uscc: str = Field(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100-2015).")
     role: Role
     chain_account: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    capabilities: list[Capability] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Consortium capabilities granted with the admission (recorded on chain).",
+    )
     public_keys: list[str] = Field(
         min_length=1,
         max_length=8,

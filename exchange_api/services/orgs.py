@@ -129,6 +129,7 @@ def admit(ctx: Ctx, data: OrgCreate) -> OrgPublic:
                 "org_id_hash": org_id_hash(org.uscc),
                 "account": org.chain_account,
                 "role": org.role,
+                "capabilities": sorted({c.value for c in data.capabilities}),
             },
         )
         org.anchor_outbox_id = entry.id
@@ -141,6 +142,7 @@ def admit(ctx: Ctx, data: OrgCreate) -> OrgPublic:
             "org_id": org.id,
             "uscc": org.uscc,
             "role": org.role,
+            "capabilities": sorted({c.value for c in data.capabilities}),
             "keys": _key_ids(data.public_keys),
             "uscc_override": override,
         },

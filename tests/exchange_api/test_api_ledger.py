@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from api_support import ROLES, World, application, build_world, entry, make_uscc
 
+import keys
 import ledger
 from exchange_api.ledger_writer import LedgerWriter
 from exchange_api.models import OutboxEntry
@@ -152,3 +153,23 @@ def test_a_missing_account_key_waits_instead_of_failing(chain_world: tuple[World
     held[dept_id] = key
     assert world.relay.drain().anchored == 1
     assert dep.catalog.exists(ids.resource_id("301001/000001"))
+
+
+def test_admission_grants_capabilities_on_chain(chain_world: tuple[World, ledger.Deployment]) -> None:
+    """Capabilities given with an admission (e.g. CERT_ISSUER) are what the Consortium records."""
+    world, dep = chain_world
+    uscc = make_uscc(4242)
+    account = ledger.Signer.generate()
+    world["bureau"].client.admit(
+        {
+            "name": "市市场监督管理局（证照）",
+            "uscc": uscc,
+            "role": "DEPARTMENT",
+            "capabilities": ["CERT_ISSUER", "CREDIT_RECORDER"],
+            "public_keys": [keys.Ed25519SigningKey.generate().verify_key.did],
+            "chain_account": account.address,
+        }
+    )
+    assert world.relay.drain().failed == 0
+    member = dep.consortium.member(ids.org_id(uscc))
+    assert member.capabilities == ledger.Capability.CERT_ISSUER | ledger.Capability.CREDIT_RECORDER
