@@ -18,7 +18,9 @@ class ApiProblem(Exception):
     """Raised when the exchange answers with a problem document; `code` is its stable code."""
 
     def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        super().__init__(f"{status} {problem.get('code')}: {problem.get('detail')}")
+        fields = "; ".join(f"{e.get('loc')}: {e.get('message')}" for e in problem.get("errors") or ())
+        detail = f"{problem.get('detail')} ({fields})" if fields else problem.get("detail")
+        super().__init__(f"{status} {problem.get('code')}: {detail}")
         self.status = status
         self.code = str(problem.get("code", f"http.{status}"))
         self.problem = problem

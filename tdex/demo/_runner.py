@@ -12,7 +12,12 @@ from typing import Any
 from rich.console import Console
 
 # Step modules in the order the story is told. Each exposes `STEPS: list[Step]`.
-STEP_MODULES: tuple[str, ...] = ("tdex.demo.chain_steps",)
+STEP_MODULES: tuple[str, ...] = (
+    "tdex.demo.chain_steps",
+    "tdex.demo.exchange_steps",
+    "tdex.demo.cert_steps",
+    "tdex.demo.sandbox_steps",
+)
 
 
 class DemoStepFailed(Exception):

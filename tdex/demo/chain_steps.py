@@ -1,51 +1,27 @@
-"""Demo, chapter 1: a local chain, the contracts, the consortium, the catalogue and three answers.
+"""Demo, chapter 1: a local chain, the contracts and the bureau's exchange service.
 
 Every step checks what it did by reading the chain back (not by trusting its own return values).
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import ledger
+from exchange_api.app import create_app
+from exchange_api.client import ExchangeClient
+from exchange_api.core.config import Settings
+from exchange_api.ledger_writer import LedgerWriter
+from exchange_api.loopback import serve_in_thread
 from keys import canonical_json, sha256
-from ledger.errors import revert_class
-from ledger.ids import org_id, resource_id
+from ledger.ids import org_id
 from tdex.demo._runner import DemoContext
 from tdex.demo.cast import Member, make_cast
-
-DAY = 24 * 3600
-
-# Three catalogue resources, one per share type (共享类型), each with the catalogue's own fields.
-RESOURCES: tuple[dict[str, Any], ...] = (
-    {
-        "code": "330100-TAX/00001",
-        "name": "企业纳税信用等级",
-        "provider": "tax",
-        "share_type": ledger.ShareType.UNCONDITIONAL,
-        "open_type": ledger.OpenType.ON_APPLICATION,
-        "items": [["uscc", "string"], ["tax_grade", "string"], ["year", "integer"]],
-    },
-    {
-        "code": "330100-MKT/00001",
-        "name": "企业登记信息",
-        "provider": "market",
-        "share_type": ledger.ShareType.CONDITIONAL,
-        "open_type": ledger.OpenType.ON_APPLICATION,
-        "conditions": "仅用于信贷审批与物流资质核验",
-        "items": [["uscc", "string"], ["industry", "string"], ["registered_capital", "decimal"]],
-    },
-    {
-        "code": "330100-HRS/00001",
-        "name": "个人社会保险缴费明细",
-        "provider": "hrss",
-        "share_type": ledger.ShareType.NOT_SHAREABLE,
-        "open_type": ledger.OpenType.NOT_OPEN,
-        "basis": "《社会保险法》第八十一条：个人信息不得泄露",
-        "items": [["person_ref", "string"], ["month", "string"], ["amount", "decimal"]],
-    },
-)
 
 
 def _hash(record: Any) -> bytes:
@@ -85,121 +61,85 @@ def step_deploy_contracts(ctx: DemoContext) -> str:
     return ", ".join(f"{n} {a[:10]}…" for n, a in deployment.addresses.items())
 
 
-def step_admit_the_consortium(ctx: DemoContext) -> str:
-    """The bureau admits three departments, a bank, a logistics firm and an auditor by proposals."""
-    deployment, cast = _deployment(ctx), _cast(ctx)
-    bureau = cast["bureau"]
-    for member in cast.values():
-        if member is bureau:
-            continue
-        outcome = deployment.consortium.propose_admission(
-            bureau.signer, org_id(member.uscc), member.keys.account_address, member.role, member.capabilities
-        )
-        ctx.expect(outcome.executed, f"the admission of {member.handle} executed (threshold 1)")
-    for member in cast.values():
-        on_chain = deployment.consortium.member_of(member.keys.account_address)
-        ctx.expect(on_chain.is_active, f"{member.handle} is an active member")
-        ctx.expect(on_chain.role == member.role, f"{member.handle} has role {member.role.name}")
-        ctx.expect(on_chain.capabilities == member.capabilities, f"{member.handle} has its capabilities")
-    return f"{len(cast)} members: " + ", ".join(f"{m.handle} ({m.role.name})" for m in cast.values())
-
-
-def step_register_the_catalogue(ctx: DemoContext) -> str:
-    """Each department registers one resource; the chain holds its share type and metadata hash."""
-    deployment, cast = _deployment(ctx), _cast(ctx)
-    for entry in RESOURCES:
-        provider = cast[entry["provider"]]
-        metadata = {
-            k: (v.name if isinstance(v, ledger.ShareType | ledger.OpenType) else v) for k, v in entry.items()
-        }
-        deployment.catalog.register(
-            provider.signer,
-            resource_id(entry["code"]),
-            entry["share_type"],
-            entry["open_type"],
-            _hash({"kind": "tdex.catalog.entry", "version": 1, **metadata}),
-            _hash({"kind": "tdex.catalog.schema", "version": 1, "items": entry["items"]}),
-        )
-        record = deployment.catalog.resource(resource_id(entry["code"]))
-        ctx.expect(record.provider_org_id == org_id(provider.uscc), f"{entry['code']} names its provider")
-        ctx.expect(record.share_type == entry["share_type"], f"{entry['code']} has its share type")
-        ctx.expect(record.version == 1, f"{entry['code']} is version 1")
-    return "; ".join(f"{e['code']} {e['name']} ({e['share_type'].name})" for e in RESOURCES)
-
-
-def _apply(ctx: DemoContext, applicant: Member, code: str, purpose: str) -> ledger.ApplicationOutcome:
-    deployment = _deployment(ctx)
-    policy = {"kind": "tdex.policy.request", "version": 1, "resource": code, "purpose": purpose}
-    templates = [sha256(canonical_json({"kind": "tdex.template", "name": "agg.count", "version": 1}))]
-    expiry = deployment.chain.timestamp() + 30 * DAY
-    return deployment.grants.apply(
-        applicant.signer, resource_id(code), _hash(policy), _hash({"purpose": purpose}), expiry, templates
-    )
-
-
-def step_unconditional_application_is_granted_at_once(ctx: DemoContext) -> str:
-    """The bank applies for the tax bureau's unconditional resource and is granted at once."""
-    deployment, cast = _deployment(ctx), _cast(ctx)
-    outcome = _apply(ctx, cast["bank"], RESOURCES[0]["code"], "信易贷 credit review")
-    ctx.expect(outcome.granted, "an unconditional resource is granted at once")
-    grant = deployment.grants.grant(outcome.application_id)
-    ctx.expect(grant.status == ledger.GrantStatus.ACTIVE, "the grant is active on chain")
-    ctx.expect(grant.grantee_org_id == org_id(cast["bank"].uscc), "the grant names the bank")
-    expires = time.strftime("%Y-%m-%d", time.gmtime(grant.expiry))
-    return f"grant {grant.grant_id}: {grant.max_uses} uses, expires {expires}"
-
-
-def step_conditional_application_is_approved(ctx: DemoContext) -> str:
-    """The logistics firm applies for a conditional resource; the market regulator approves with terms."""
-    deployment, cast = _deployment(ctx), _cast(ctx)
-    outcome = _apply(ctx, cast["logistics"], RESOURCES[1]["code"], "物流资质核验")
-    ctx.expect(not outcome.granted, "a conditional resource waits for its provider")
-    pending = deployment.grants.application(outcome.application_id)
-    ctx.expect(pending.status == ledger.ApplicationStatus.PENDING, "the application is pending on chain")
-    agreement = {"kind": "tdex.odrl.agreement", "version": 1, "application": outcome.application_id}
-    expiry = deployment.chain.timestamp() + 14 * DAY
-    deployment.grants.approve(
-        cast["market"].signer, outcome.application_id, expiry, 10, 1_000_000, _hash(agreement)
-    )
-    grant = deployment.grants.grant(outcome.application_id)
-    ctx.expect(grant.status == ledger.GrantStatus.ACTIVE, "the approved grant is active")
-    ctx.expect(grant.max_uses == 10 and grant.agreement_hash == _hash(agreement), "the grant has the terms")
-    return f"grant {grant.grant_id}: 10 uses, ε budget 1.0, agreement {grant.agreement_hash.hex()[:12]}…"
-
-
-def step_conditional_application_is_rejected_with_a_reason(ctx: DemoContext) -> str:
-    """The bank applies for the same conditional resource for another purpose; it is rejected."""
-    deployment, cast = _deployment(ctx), _cast(ctx)
-    outcome = _apply(ctx, cast["bank"], RESOURCES[1]["code"], "营销名单")
-    reason = {"kind": "tdex.reason", "version": 1, "text": "用途超出共享条件（仅限信贷审批）"}
-    deployment.grants.reject(cast["market"].signer, outcome.application_id, _hash(reason))
-    answered = deployment.grants.application(outcome.application_id)
-    ctx.expect(answered.status == ledger.ApplicationStatus.REJECTED, "the application is rejected on chain")
-    ctx.expect(answered.decision_hash == _hash(reason), "the rejection carries the reason's hash")
-    return f"application {outcome.application_id} rejected: {reason['text']}"
-
-
-def step_not_shareable_resource_is_refused(ctx: DemoContext) -> str:
-    """Applying for a not-shareable resource reverts on chain with a typed error naming it."""
+def step_start_the_exchange_service(ctx: DemoContext) -> str:
+    """The bureau starts the exchange on a loopback port; its relay anchors writes on the chain."""
     cast = _cast(ctx)
-    code = RESOURCES[2]["code"]
-    refused = revert_class("AccessGrantsResourceNotShareable")
-    try:
-        _apply(ctx, cast["logistics"], code, "员工社保核验")
-    except refused as error:
-        ctx.expect(getattr(error, "resource_code", None) == resource_id(code), "the error names the resource")
-        return f"refused: {error.error_name} ({RESOURCES[2]['basis']})"
-    ctx.expect(False, "a not-shareable resource must never be granted")
-    raise AssertionError("unreachable")
+    bureau = cast["bureau"]
+    workdir = Path(ctx.resources.enter_context(tempfile.TemporaryDirectory(prefix="tdex-demo-")))
+    # The relay signs each organisation's writes with that organisation's own account key (the
+    # demo holds every key in one process; in production each department runs its own signer).
+    signers: dict[str, ledger.Signer] = {}
+    settings = Settings(
+        mode="development",
+        database_url=f"sqlite:///{workdir / 'exchange.db'}",
+        bureau_name=bureau.name,
+        bureau_uscc=bureau.uscc,
+        bureau_public_key=bureau.keys.signer.verify_key.did,
+        relay_interval_s=0.05,
+        sync_interval_s=0.5,
+    )
+    writer = LedgerWriter(_deployment(ctx), signers.get)
+    url = ctx.resources.enter_context(serve_in_thread(create_app(settings, writer=writer, reader=writer)))
+    clients = {m.handle: ctx.resources.enter_context(ExchangeClient(url, m.keys)) for m in cast.values()}
+    me = clients["bureau"].me()
+    signers[me["id"]] = bureau.signer
+    ctx.state.update(exchange_url=url, clients=clients, signers=signers, org_ids={"bureau": me["id"]})
+    ctx.expect(me["uscc"] == bureau.uscc and me["role"] == "ADMIN", "the bureau is the exchange's admin")
+    return f"{url} (SQLite store, outbox relay to {_deployment(ctx).chain.name})"
+
+
+def wait_anchored(
+    ctx: DemoContext, fetch: Callable[[], dict[str, Any]], what: str, field: str = "anchor"
+) -> Any:
+    """Poll `fetch()` until its `field` anchor is confirmed; fail the step if it fails or times out."""
+    deadline = time.monotonic() + 60
+    while True:
+        record = fetch()
+        status = record[field]["status"]
+        if status == "anchored":
+            return record
+        ctx.expect(status != "failed", f"{what} was anchored (relay error: {record[field].get('error')})")
+        ctx.expect(time.monotonic() < deadline, f"{what} was anchored within 60 s (still {status})")
+        time.sleep(0.05)
+
+
+def step_admit_the_consortium(ctx: DemoContext) -> str:
+    """Through the exchange, the bureau admits three departments, a bank, a logistics firm and an auditor."""
+    deployment, cast = _deployment(ctx), _cast(ctx)
+    clients: dict[str, ExchangeClient] = ctx.state["clients"]
+    signers: dict[str, ledger.Signer] = ctx.state["signers"]
+    org_ids: dict[str, str] = ctx.state["org_ids"]
+    for member in cast.values():
+        if member.handle == "bureau":
+            continue
+        org = clients["bureau"].admit(
+            {
+                "name": member.name,
+                "uscc": member.uscc,
+                "role": member.role.name,
+                "capabilities": [str(c.name) for c in ledger.Capability if c & member.capabilities],
+                "public_keys": [member.keys.signer.verify_key.did],
+                "chain_account": member.keys.account_address,
+            }
+        )
+        org_ids[member.handle] = org["id"]
+        signers[org["id"]] = member.signer
+    for member in cast.values():
+        name = member.handle
+        if name != "bureau":
+            fetch = partial(clients["bureau"].call, "GET", f"/orgs/{org_ids[name]}")
+            wait_anchored(ctx, fetch, f"{name}'s admission")
+        on_chain = deployment.consortium.member_of(member.keys.account_address)
+        ctx.expect(on_chain.is_active, f"{name} is an active member on chain")
+        ctx.expect(on_chain.role == member.role, f"{name} has role {member.role.name} on chain")
+        ctx.expect(on_chain.capabilities == member.capabilities, f"{name} has its capabilities on chain")
+    roster = ", ".join(f"{m.handle} ({m.role.name})" for m in cast.values())
+    return f"{len(cast)} members, each anchored: {roster}"
 
 
 STEPS = [
     step_start_local_chain,
     step_deploy_contracts,
+    step_start_the_exchange_service,
     step_admit_the_consortium,
-    step_register_the_catalogue,
-    step_unconditional_application_is_granted_at_once,
-    step_conditional_application_is_approved,
-    step_conditional_application_is_rejected_with_a_reason,
-    step_not_shareable_resource_is_refused,
 ]
