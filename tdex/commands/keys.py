@@ -19,6 +19,7 @@ from keys import (
     KeysError,
     Keystore,
     OrgIdentity,
+    OrgKeys,
     Suite,
     parse_json,
     verify_signed,
@@ -37,6 +38,11 @@ _ORG = typer.Option(..., "--org", help="Organisation name (its folder under the 
 # Tests only: the cheap KDF profile. Hidden so nobody picks it by accident; files written with it
 # are refused by the default profile.
 _PROFILE = typer.Option("moderate", "--kdf-profile", hidden=True)
+_RPC = typer.Option(None, "--rpc", help="JSON-RPC URL: record an account rotation on chain.")
+_MANIFEST = typer.Option(None, "--manifest", help="Deployment manifest for --rpc.")
+_OLD = typer.Option(..., "--old", help="The retired account address (it signs the rotation).")
+_RPC_REQUIRED = typer.Option(..., "--rpc", help="JSON-RPC URL of the chain.")
+_MANIFEST_REQUIRED = typer.Option(..., "--manifest", help="The deployment manifest (JSON).")
 _FILE = typer.Argument(..., help="A signed JSON document (kind tdex.signed).")
 
 
@@ -120,8 +126,14 @@ def rotate(
     directory: Path | None = _DIR,
     which: str = typer.Option("signing", "--which", help="signing, encryption or account."),
     kdf_profile: str = _PROFILE,
+    rpc: str | None = _RPC,
+    manifest: Path | None = _MANIFEST,
 ) -> None:
-    """Replace ORG's signing, encryption or account keys; print the signed rotation statements."""
+    """Replace ORG's signing, encryption or account keys; print the signed rotation statements.
+
+    With --rpc and --manifest, an account rotation is also recorded on chain (Consortium.rotateAccount,
+    signed by the old account key).
+    """
     if which not in ("signing", "encryption", "account"):
         typer.echo("error: --which must be signing, encryption or account", err=True)
         raise typer.Exit(2)
@@ -135,12 +147,56 @@ def rotate(
     output: dict[str, Any] = {"org": org, "which": which, "statements": list(result.statements)}
     if result.account is not None:
         output["account_rotation"] = result.account.to_json()
+        if rpc and manifest:
+            output["on_chain"] = _record_on_chain(result.keys, result.account.old_address, rpc, manifest, org)
+        else:
+            typer.echo(
+                f"account {result.account.old_address} -> {result.account.new_address}: "
+                "the old key is kept; record it on chain (Consortium.rotateAccount) with "
+                f"`tdex keys record-rotation --org {org} --old {result.account.old_address} "
+                "--rpc URL --manifest FILE`",
+                err=True,
+            )
+    _print_json(output)
+
+
+def _record_on_chain(org_keys: OrgKeys, old: str, rpc: str, manifest: Path, org: str) -> dict[str, Any]:
+    from ledger import LedgerError
+    from tdex.keys_chain import record_account_rotation
+
+    try:
+        recorded = record_account_rotation(org_keys, old, rpc, manifest)
+    except (LedgerError, KeysError) as exc:
         typer.echo(
-            f"account {result.account.old_address} -> {result.account.new_address}: "
-            "record it on chain with the ledger (Consortium.rotateAccount); the old key is kept",
+            f"error: the rotation is kept locally but was not recorded on chain: {exc}; retry with "
+            f"`tdex keys record-rotation --org {org} --old {old} --rpc {rpc} --manifest {manifest}`",
             err=True,
         )
-    _print_json(output)
+        raise typer.Exit(1) from None
+    return {
+        "tx_hash": recorded.tx_hash,
+        "block_number": recorded.block_number,
+        "account": recorded.new_account,
+    }
+
+
+@app.command("record-rotation")
+def record_rotation(
+    org: str = _ORG,
+    old: str = _OLD,
+    rpc: str = _RPC_REQUIRED,
+    manifest: Path = _MANIFEST_REQUIRED,
+    directory: Path | None = _DIR,
+    kdf_profile: str = _PROFILE,
+) -> None:
+    """Record ORG's current account on chain in place of the retired account OLD."""
+    try:
+        org_keys = Keystore(keystore_root(directory), kdf_profile=kdf_profile).load(
+            org, read_passphrase(confirm=False)
+        )
+    except KeysError as exc:
+        raise _fail(exc) from None
+    _print_json({"org": org, "on_chain": _record_on_chain(org_keys, old, rpc, manifest, org)})
 
 
 @app.command("verify")
