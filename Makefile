@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest contracts bench clean
+.PHONY: install demo test lint typecheck compose-check pytest contracts bench clean
 
 install: $(PY_STAMP) $(NPM_STAMP)
 
@@ -36,7 +36,10 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+compose-check: install
+	$(BIN)/python -m tdex.compose_check
+
+test: lint typecheck compose-check pytest
 
 contracts: install
 	$(BIN)/python -m contracts.build

@@ -1,0 +1,1 @@
+"""Deployment helpers: the Besu network generator (`deploy.besu.make_network`)."""
