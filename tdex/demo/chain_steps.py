@@ -79,11 +79,20 @@ def step_start_the_exchange_service(ctx: DemoContext) -> str:
         sync_interval_s=0.5,
     )
     writer = LedgerWriter(_deployment(ctx), signers.get)
-    url = ctx.resources.enter_context(serve_in_thread(create_app(settings, writer=writer, reader=writer)))
+    app = create_app(settings, writer=writer, reader=writer)
+    url = ctx.resources.enter_context(serve_in_thread(app))
     clients = {m.handle: ctx.resources.enter_context(ExchangeClient(url, m.keys)) for m in cast.values()}
     me = clients["bureau"].me()
     signers[me["id"]] = bureau.signer
-    ctx.state.update(exchange_url=url, clients=clients, signers=signers, org_ids={"bureau": me["id"]})
+    ctx.state.update(
+        exchange_url=url,
+        exchange_app=app,
+        exchange_database_url=settings.database_url,
+        exchange_workdir=workdir,
+        clients=clients,
+        signers=signers,
+        org_ids={"bureau": me["id"]},
+    )
     ctx.expect(me["uscc"] == bureau.uscc and me["role"] == "ADMIN", "the bureau is the exchange's admin")
     return f"{url} (SQLite store, outbox relay to {_deployment(ctx).chain.name})"
 
