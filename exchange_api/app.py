@@ -14,8 +14,9 @@ from exchange_api.chain import ChainWriter
 from exchange_api.core.config import Settings
 from exchange_api.core.db import make_engine, make_sessionmaker, migrate, session_scope
 from exchange_api.core.security import RequestVerifier
+from exchange_api.logs import configure_json_logging
 from exchange_api.outbox import Relay
-from exchange_api.routes import applications, audit, catalog, grants, orgs, system
+from exchange_api.routes import applications, audit, catalog, certificates, grants, ops, orgs, system
 from exchange_api.schemas.orgs import OrgCreate, Role
 from exchange_api.services.context import SYSTEM, Ctx, utcnow
 from exchange_api.services.orgs import bootstrap_bureau
@@ -88,8 +89,11 @@ def create_app(
     app.state.sync = sync
     app.state.verifier = RequestVerifier(sessions, settings.signature_window_s, clock)
     problems.install(app)
-    for module in (system, orgs, catalog, applications, grants, audit):
+    for module in (system, orgs, catalog, applications, grants, audit, certificates):
         app.include_router(module.router)
+    ops.install(app)  # /healthz, /readyz, /metrics, X-Request-Id and JSON access lines
+    if not settings.is_development:
+        configure_json_logging()
     return app
 
 
