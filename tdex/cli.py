@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.cert",
     "tdex.commands.credit",
     "tdex.commands.chain",
+    "tdex.commands.doctor",
 )
 
 app = typer.Typer(
