@@ -207,6 +207,14 @@ def check(compose: Path, root: Path = REPO, produced: tuple[str, ...] = PRODUCED
             continue
         if not svc.get("image") and not svc.get("build"):
             problems.append(f"service {name} has neither image nor build")
+        build = svc.get("build")
+        if build:
+            context = build if isinstance(build, str) else str(build.get("context", "."))
+            dockerfile = (
+                "Dockerfile" if isinstance(build, str) else str(build.get("dockerfile", "Dockerfile"))
+            )
+            if not (root / context / dockerfile).is_file():
+                problems.append(f"service {name}: build context {context} has no {dockerfile}")
         for port in svc.get("ports") or []:
             m = PORT.match(str(port))
             if m is None:

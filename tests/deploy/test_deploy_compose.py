@@ -140,3 +140,10 @@ def test_extra_data_layout() -> None:
     vanity, validators, vote, round_, seals = rlp.decode(bytes.fromhex(extra[2:]))
     assert vanity == b"\x00" * 32 and len(validators) == 4 and vote == [] and round_ == b"" and seals == []
     assert extra.endswith("c080c0")
+
+
+def test_missing_dockerfile_fails(tmp_path: Path) -> None:
+    """A build whose context holds no Dockerfile is named."""
+    path = _broken(tmp_path, "    build: .\n", "    build: ./deploy\n", count=2)
+    problems = check(path, REPO)
+    assert any("build context ./deploy has no Dockerfile" in p for p in problems), problems
