@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from exchange_api.problems import PROBLEM_RESPONSES
+from exchange_api.routes.certificates import credit_reader_of
 from exchange_api.routes.deps import Cursor, IdempotencyKey, Limit, UnitDep
 from exchange_api.schemas.applications import (
     ApplicationApprove,
@@ -28,7 +29,10 @@ AppId = Annotated[str, Path(max_length=64)]
 @router.post("", status_code=201, response_model=ApplicationPublic, summary="Apply for a resource")
 def apply(data: ApplicationCreate, unit: UnitDep, key: IdempotencyKey = None) -> Response:
     """Unconditional: granted at once; not shareable: refused with the stated basis; conditional: waits."""
-    return unit.write(key, lambda ctx: applications.apply(ctx, data), 201, lambda a: f"/applications/{a.id}")
+    credit = credit_reader_of(unit.request.app)
+    return unit.write(
+        key, lambda ctx: applications.apply(ctx, data, credit), 201, lambda a: f"/applications/{a.id}"
+    )
 
 
 @router.get("", response_model=ApplicationPage, summary="List applications")

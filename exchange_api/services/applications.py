@@ -20,6 +20,7 @@ from exchange_api.schemas.applications import (
 from exchange_api.schemas.orgs import Role
 from exchange_api.services import odrl
 from exchange_api.services.anchors import anchor_view, enqueue
+from exchange_api.services.certificates import CreditReader, credit_refusal
 from exchange_api.services.context import Ctx, new_id
 from exchange_api.services.deadlines import LOCAL, add_working_days
 from exchange_api.services.events import record_event
@@ -179,8 +180,12 @@ def _budget_units(budget: str) -> int:
     return int(Decimal(budget) * 1_000_000)
 
 
-def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
-    """Apply for a resource: unconditional is granted at once, not-shareable refused, conditional waits."""
+def apply(ctx: Ctx, data: ApplicationCreate, credit: CreditReader | None = None) -> ApplicationPublic:
+    """Apply for a resource: unconditional is granted at once, not-shareable refused, conditional waits.
+
+    A conditional resource may require a minimum credit grade: `credit` reads the applicant's events
+    and an applicant below the grade is refused at once, the reason starting `application.credit_too_low`.
+    """
     require_role(ctx, Role.ENTERPRISE, Role.DEPARTMENT)
     session = ctx.session
     resource = session.scalar(select(Resource).where(Resource.code == data.resource_code))
@@ -236,6 +241,16 @@ def apply(ctx: Ctx, data: ApplicationCreate) -> ApplicationPublic:
         app.decided_at = now
         app.reason = f"not shareable: {doc.get('share_conditions') or 'no basis stated'}"
         record_event(ctx, "application.refused", "system", subject, {"reason": app.reason})
+        session.flush()
+        return application_public(session, app, now)
+    refusal = None
+    if resource.share_type == "conditional":
+        refusal = credit_refusal(ctx, resource.id, applicant.uscc, credit)
+    if refusal is not None:
+        app.state = S.REFUSED.value
+        app.decided_at = now
+        app.reason = refusal.reason
+        record_event(ctx, "application.refused", "system", subject, refusal.record)
         session.flush()
         return application_public(session, app, now)
     if resource.share_type == "unconditional":
