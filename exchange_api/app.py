@@ -16,7 +16,7 @@ from exchange_api.core.db import make_engine, make_sessionmaker, migrate, sessio
 from exchange_api.core.security import RequestVerifier
 from exchange_api.logs import configure_json_logging
 from exchange_api.outbox import Relay
-from exchange_api.routes import applications, audit, catalog, certificates, grants, ops, orgs, system
+from exchange_api.routes import applications, audit, catalog, certificates, grants, jobs, ops, orgs, system
 from exchange_api.schemas.orgs import OrgCreate, Role
 from exchange_api.services.context import SYSTEM, Ctx, utcnow
 from exchange_api.services.orgs import bootstrap_bureau
@@ -89,7 +89,7 @@ def create_app(
     app.state.sync = sync
     app.state.verifier = RequestVerifier(sessions, settings.signature_window_s, clock)
     problems.install(app)
-    for module in (system, orgs, catalog, applications, grants, audit, certificates):
+    for module in (system, orgs, catalog, applications, grants, audit, certificates, jobs):
         app.include_router(module.router)
     ops.install(app)  # /healthz, /readyz, /metrics, X-Request-Id and JSON access lines
     if not settings.is_development:
