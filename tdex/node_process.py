@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,6 @@ class NodeSettings:
     host: str = "127.0.0.1"
     port: int = 0
     log_level: str = "warning"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build_service(keys: OrgKeys, settings: NodeSettings) -> Any:
