@@ -85,6 +85,15 @@ KINDS: Mapping[str, EntryKind] = {
         EntryKind("certificate.revoked", 1, ("certificate_id", "reason"), "an e-certificate revoked"),
         EntryKind("credit.recorded", 1, ("subject_ref", "category", "evidence_hash"), "a credit event"),
         EntryKind("credit.disputed", 1, ("subject_ref", "reason"), "a credit event disputed"),
+        # Certificate-free service (免证办) and credit gating in the exchange.
+        EntryKind("certificate.suspended", 1, ("certificate_id", "reason"), "an e-certificate suspended"),
+        EntryKind("certificate.reinstated", 1, ("certificate_id",), "an e-certificate made active again"),
+        EntryKind("certificate.consent_given", 1, (), "a subject's consent to a verifier's look-ups"),
+        EntryKind("certificate.grant_given", 1, (), "the bureau's grant of look-ups without consent"),
+        EntryKind("certificate.consent_revoked", 1, (), "a consent or grant withdrawn"),
+        EntryKind("certificate.looked_up", 1, (), "a verifier looked up a subject's certificates"),
+        EntryKind("credit.requirement_set", 1, (), "a minimum credit grade set on a resource"),
+        EntryKind("node.registered", 1, (), "a department node registered with the exchange"),
     )
 }
 
