@@ -94,6 +94,13 @@ KINDS: Mapping[str, EntryKind] = {
         EntryKind("certificate.looked_up", 1, (), "a verifier looked up a subject's certificates"),
         EntryKind("credit.requirement_set", 1, (), "a minimum credit grade set on a resource"),
         EntryKind("node.registered", 1, (), "a department node registered with the exchange"),
+        # The job lifecycle after submission (job.submitted above).
+        EntryKind("job.authorised", 1, (), "a job's grant checked and the job authorised"),
+        EntryKind("job.running", 1, (), "a job started on the department nodes"),
+        EntryKind("job.completed", 1, (), "a job completed; its result sealed to the requester"),
+        EntryKind("job.failed", 1, (), "a job failed, with its reason"),
+        EntryKind("job.cancelled", 1, (), "a job cancelled before completion"),
+        EntryKind("job.expired", 1, (), "a job stopped at its deadline or when its grant ended"),
     )
 }
 
