@@ -345,6 +345,11 @@ def step_encrypted_credit_scoring_for_the_bank(ctx: DemoContext) -> str:
     model, he = sandbox.model, sandbox.context
     if model is None or he is None:
         raise DemoStepFailed("needs the federated model and the bank's context from the earlier steps")
+    # 信易贷 gate: the bank scores only with a verified credit attestation in hand (certificates chapter).
+    ctx.expect(
+        ctx.state.get("credit_attestation_verified") is not None,
+        "the bank holds a verified credit threshold attestation before scoring",
+    )
     # Weights on raw features: the node scores its records as they are.
     weights = model.weights / model.scale
     bias = model.bias - float(np.sum(model.weights * model.mean / model.scale))
@@ -370,7 +375,7 @@ def step_encrypted_credit_scoring_for_the_bank(ctx: DemoContext) -> str:
     approved = int(np.sum(1 / (1 + np.exp(-scores)) < 0.2))
     return (
         f"{len(applicants)} applicants scored in {elapsed:.2f} s; {approved} below 20 % default risk; "
-        "the tax bureau never saw the model, the bank never saw a record"
+        "the tax bureau never saw the model, the bank never saw a record; gated by the verified attestation"
     )
 
 
