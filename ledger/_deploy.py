@@ -1,4 +1,4 @@
-"""Deployment of the four tdex contracts, its manifest, and the Deployment handle the facades hang from."""
+"""Deployment of the six tdex contracts, its manifest, and the Deployment handle the facades hang from."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from eth_utils import to_checksum_address
 
 from ledger._anchor import AuditAnchor
 from ledger._catalog import DataCatalog
+from ledger._certificates import CertificateRegistry
 from ledger._chain import Chain
 from ledger._consortium import Consortium
+from ledger._credit import CreditLedger
 from ledger._enums import Capability
 from ledger._facade import contract_abi
 from ledger._signing import Signer
@@ -25,7 +27,14 @@ from ledger.errors import DeploymentError
 __all__ = ["CONTRACT_NAMES", "Admin", "DeployedContract", "Deployment", "Manifest", "attach", "deploy"]
 
 #: Deployment order: each contract's constructor takes the addresses of those before it.
-CONTRACT_NAMES: tuple[str, ...] = ("Consortium", "DataCatalog", "AccessGrants", "AuditAnchor")
+CONTRACT_NAMES: tuple[str, ...] = (
+    "Consortium",
+    "DataCatalog",
+    "AccessGrants",
+    "AuditAnchor",
+    "CertificateRegistry",
+    "CreditLedger",
+)
 MANIFEST_KIND = "tdex.ledger.manifest"
 MANIFEST_VERSION = 1
 
@@ -155,7 +164,7 @@ def _reusable(chain: Chain, manifest: Manifest, bootstrap: Mapping[str, Any]) ->
 
 
 class Deployment:
-    """The four contracts on one chain, with typed facades and one event reader over all of them."""
+    """The six contracts on one chain, with typed facades and one event reader over all of them."""
 
     def __init__(self, chain: Chain, manifest: Manifest, *, reused: bool = False) -> None:
         if manifest.chain_id != chain.chain_id:
@@ -170,6 +179,8 @@ class Deployment:
 
         self.grants = AccessGrants(chain, manifest.address("AccessGrants"))
         self.anchor = AuditAnchor(chain, manifest.address("AuditAnchor"))
+        self.certificates = CertificateRegistry(chain, manifest.address("CertificateRegistry"))
+        self.credit = CreditLedger(chain, manifest.address("CreditLedger"))
 
     def __repr__(self) -> str:
         block = self.manifest.deploy_block
@@ -188,7 +199,7 @@ class Deployment:
         names: Sequence[str] | None = None,
         chunk_size: int = 2_000,
     ) -> list[Event]:
-        """Decoded events of the four contracts in chain order, from ``from_block`` (default: deploy block).
+        """Decoded events of the six contracts in chain order, from ``from_block`` (default: deploy block).
 
         For syncing an off-chain store: remember the last block read and continue from the next.
         """
@@ -217,11 +228,13 @@ def deploy(
     threshold: int = 1,
     manifest_path: str | os.PathLike[str] | None = None,
 ) -> Deployment:
-    """Deploy the Consortium (bootstrapped with ``admins``), DataCatalog, AccessGrants and AuditAnchor.
+    """Deploy the Consortium (bootstrapped with ``admins``), DataCatalog, AccessGrants, AuditAnchor,
+    CertificateRegistry and CreditLedger.
 
     With ``manifest_path``: when the file describes this chain (same chain id and genesis), the same
     artifacts and bootstrap, and code is at its addresses, the deployment is reused (``reused`` is
     True) and nothing is sent; otherwise the contracts are deployed and the file is (re)written.
+    A manifest that lacks any of ``CONTRACT_NAMES`` (e.g. an older four-contract one) is not reused.
     A bootstrap the Consortium refuses raises its typed error (e.g. ConsortiumInvalidThreshold).
     """
     if not admins:
@@ -259,6 +272,8 @@ def deploy(
     catalog = create("DataCatalog", consortium)
     create("AccessGrants", consortium, catalog)
     create("AuditAnchor", consortium)
+    create("CertificateRegistry", consortium)
+    create("CreditLedger", consortium)
     manifest = Manifest(
         chain_id=chain.chain_id,
         genesis_hash=chain.genesis_hash,

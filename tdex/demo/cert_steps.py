@@ -97,18 +97,16 @@ def _outcomes(report: VerificationReport) -> str:
 
 
 def step_deploy_certificate_registry_and_credit_ledger(ctx: DemoContext) -> str:
-    """The bureau deploys CertificateRegistry and CreditLedger bound to the consortium."""
+    """The consortium's deployment brings CertificateRegistry and CreditLedger, bound to its Consortium."""
     chain: ledger.Chain = ctx.state["chain"]
     deployment: ledger.Deployment = ctx.state["deployment"]
-    bureau = _cast(ctx)["bureau"]
-    consortium = deployment.consortium.address
-    registry = ledger.CertificateRegistry.deploy(chain, bureau.signer, consortium)
-    credit = ledger.CreditLedger.deploy(chain, bureau.signer, consortium)
+    registry, credit = deployment.certificates, deployment.credit
     ctx.state["certificates"], ctx.state["credit"] = registry, credit
     # The deployment's subject-reference secret: firms appear on chain only by a keyed reference.
     ctx.state["subject_secret"] = secrets.token_bytes(32)
     for name, address in (("CertificateRegistry", registry.address), ("CreditLedger", credit.address)):
         ctx.expect(bool(chain.code(address)), f"{name} has code at {address}")
+        ctx.expect(deployment.addresses.get(name) == address, f"the manifest lists {name} at {address}")
     ctx.expect(credit.event_count() == 0, "the credit ledger starts empty")
     return f"CertificateRegistry {registry.address[:10]}…, CreditLedger {credit.address[:10]}…"
 
