@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -342,6 +342,73 @@ def status_documents(state: Path, extra: list[Path]) -> dict[str, Mapping[str, A
     return found
 
 
+#: Fetching a status list over HTTP(S): a short timeout and a size cap (a list of 131,072 entries
+#: is a few hundred bytes gzipped; 16 MiB bounds any honest list).
+STATUS_FETCH_TIMEOUT_S = 5.0
+STATUS_FETCH_MAX_BYTES = 16 * 1024 * 1024
+
+
+def fetch_status_list(url: str, *, timeout: float = STATUS_FETCH_TIMEOUT_S) -> Mapping[str, Any]:
+    """GET a status list credential from an http(s) URL; StatusListUnavailable (with why) on failure.
+
+    The document is returned unverified: the Verifier checks its proof, its issuer (that of the
+    credential), its purpose and its window.
+    """
+    import httpx
+
+    from credentials.errors import StatusListUnavailable
+
+    try:
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=False) as client,
+            client.stream(
+                "GET", url, headers={"Accept": "application/vc+ld+json, application/json"}
+            ) as response,
+        ):
+            if response.status_code != 200:
+                raise StatusListUnavailable(f"status list {url}: HTTP {response.status_code}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > STATUS_FETCH_MAX_BYTES:
+                    raise StatusListUnavailable(
+                        f"status list {url}: larger than {STATUS_FETCH_MAX_BYTES} bytes"
+                    )
+    except httpx.HTTPError as exc:
+        raise StatusListUnavailable(f"status list {url} could not be fetched: {exc!r}") from None
+    try:
+        document = parse_json(bytes(body))
+    except (KeysError, ValueError) as exc:
+        raise StatusListUnavailable(f"status list {url} is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise StatusListUnavailable(f"status list {url} is not a JSON object")
+    return document
+
+
+def status_resolver(
+    local: Mapping[str, Mapping[str, Any]], *, fetch: bool = True, raise_on_failure: bool = True
+) -> Callable[[str], Mapping[str, Any] | None]:
+    """Status lists from the local documents (by id), else fetched when the URL is http(s).
+
+    A failed fetch raises StatusListUnavailable with its reason (the status check fails with it),
+    or, with ``raise_on_failure=False``, gives None (the Verifier then skips the check).
+    """
+    from credentials.errors import StatusListUnavailable
+
+    def resolve(url: str) -> Mapping[str, Any] | None:
+        document = local.get(url)
+        if document is not None or not fetch or not url.startswith(("http://", "https://")):
+            return document
+        try:
+            return fetch_status_list(url)
+        except StatusListUnavailable:
+            if raise_on_failure:
+                raise
+            return None
+
+    return resolve
+
+
 # ------------------------------------------------------------------------------- commands
 
 
@@ -532,7 +599,7 @@ def verify(
         if chain is not None:
             anchors = ChainAnchors(_registry(chain, registry, manifest, state_dir(state_option)))
         verifier = Verifier(
-            status_lists=lists,
+            status_lists=status_resolver(lists, raise_on_failure=not skip_status),
             anchors=anchors,
             trusted_issuers=trusted or None,
             require_status=not skip_status,
