@@ -107,12 +107,18 @@ def tune_process() -> None:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain."""
+    """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain.
+
+    With a chain (and its manifest), the certificate anchors and the credit reader are wired too.
+    """
     tune_process()
     settings = Settings.from_env()
     if not settings.chain_url:
         return create_app(settings)
-    from exchange_api.ledger_writer import connect_writer
+    from exchange_api.ledger_writer import connect_readers, connect_writer
 
     writer = connect_writer(settings)
-    return create_app(settings, writer=writer, reader=writer)
+    app = create_app(settings, writer=writer, reader=writer)
+    # What the certificate and credit services read (routes.certificates.anchors_of / credit_reader_of).
+    app.state.certificate_anchors, app.state.credit_reader = connect_readers(writer.deployment)
+    return app

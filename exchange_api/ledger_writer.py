@@ -9,7 +9,7 @@ become `ChainUnavailable` so the relay retries.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ledger
 from exchange_api.chain import Confirmation, PreparedTx
@@ -19,7 +19,14 @@ from exchange_api.sync import ChainEvent
 from ledger import ids
 from ledger.errors import ContractRevert, LedgerError, NonceConflict, ReceiptTimeout, TransactionRejected
 
-__all__ = ["LedgerWriter", "connect_writer"]
+if TYPE_CHECKING:
+    from exchange_api.chain_anchors import ChainAnchors
+    from exchange_api.services.certificates import LedgerCreditReader
+
+__all__ = ["SUBJECT_SECRET_ENV", "LedgerWriter", "connect_readers", "connect_writer"]
+
+#: The deployment's subject-reference secret (the same variable `tdex cert`/`tdex credit` read).
+SUBJECT_SECRET_ENV = "TDEX_SUBJECT_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 SHARE = {
     "unconditional": ledger.ShareType.UNCONDITIONAL,
@@ -63,6 +70,11 @@ class LedgerWriter:
         self._chain = deployment.chain
         self._signers = signers
         self._deadline_s = admission_deadline_s
+
+    @property
+    def deployment(self) -> ledger.Deployment:
+        """The contracts this writer sends to."""
+        return self._dep
 
     # ------------------------------------------------------------------ transport
     def _signer(self, org_id: str) -> ledger.Signer:
@@ -285,3 +297,25 @@ def connect_writer(settings: Settings) -> LedgerWriter:  # pragma: no cover - wi
     with open(os.environ["TDEX_ACCOUNT_KEYS"], encoding="utf-8") as handle:
         keys = json.load(handle)
     return LedgerWriter(deployment, {org: ledger.Signer(key) for org, key in keys.items()})
+
+
+def connect_readers(
+    deployment: ledger.Deployment, environ: Mapping[str, str] | None = None
+) -> tuple[ChainAnchors, LedgerCreditReader | None]:
+    """The certificate anchor lookup and the credit reader over the deployment's contracts.
+
+    Returns (`ChainAnchors` over `deployment.certificates`, `LedgerCreditReader` over
+    `deployment.credit`), what `app.state.certificate_anchors` and `app.state.credit_reader` hold.
+    The credit reader needs the deployment's subject-reference secret ($TDEX_SUBJECT_SECRET, at
+    least 16 bytes); without it the second value is None (credit-gated applications are then
+    refused as having no credit source).
+    """
+    import os
+
+    from exchange_api.chain_anchors import ChainAnchors
+    from exchange_api.services.certificates import LedgerCreditReader
+
+    env = os.environ if environ is None else environ
+    secret = env.get(SUBJECT_SECRET_ENV, "").encode("utf-8")
+    credit = LedgerCreditReader(deployment.credit, secret) if len(secret) >= 16 else None
+    return ChainAnchors(deployment.certificates), credit
