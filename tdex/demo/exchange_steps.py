@@ -7,6 +7,7 @@ Each step then reads the chain to check that what the exchange stored is what wa
 from __future__ import annotations
 
 import datetime as dt
+import time
 from functools import partial
 from typing import Any
 
@@ -143,7 +144,11 @@ def _chain_grant(ctx: DemoContext, agreement_hash: str) -> ledger.Grant:
 
 def _usable_grant(ctx: DemoContext, client: ExchangeClient, grant_id: str) -> dict[str, Any]:
     grant = wait_anchored(ctx, lambda: client.grant(grant_id), f"grant {grant_id}")
-    ctx.expect(grant["usable"], f"grant {grant_id} is usable once anchored")
+    deadline = time.monotonic() + 30
+    while not grant["usable"] and time.monotonic() < deadline:  # the store may lag its own anchor view
+        time.sleep(0.05)
+        grant = client.grant(grant_id)
+    ctx.expect(grant["usable"], f"grant {grant_id} is usable once anchored (status {grant['status']})")
     return grant
 
 
