@@ -105,7 +105,7 @@ def content_digest(body: bytes) -> str:
 
 
 def _sf_string(value: str) -> str:
-    if any(ord(c) < 0x20 or ord(c) > 0x7E for c in value):
+    if not (value.isascii() and value.isprintable()):  # printable ASCII: 0x20-0x7E
         raise ValueError("structured-field strings must be printable ASCII")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -120,11 +120,19 @@ def _serialize_params(components: Sequence[str], params: Params) -> str:
 
 
 def _component_value(name: str, method: str, target_uri: str, headers: Mapping[str, str]) -> str:
-    parts = urlsplit(target_uri)
     if name == "@method":
         return method.upper()
     if name == "@target-uri":
         return target_uri
+    if not name.startswith("@"):
+        value = None
+        for key, given in headers.items():  # the last of case-variants wins, as in a lowered dict
+            if key.lower() == name:
+                value = given
+        if value is None:
+            raise RequestSignatureMissing(f"covered header {name!r} is absent from the request")
+        return " ".join(value.strip().split("\n")).strip()
+    parts = urlsplit(target_uri)
     if name == "@authority":
         host = (parts.hostname or "").lower()
         default = {"http": 80, "https": 443}.get(parts.scheme.lower())
@@ -137,12 +145,7 @@ def _component_value(name: str, method: str, target_uri: str, headers: Mapping[s
         return "?" + parts.query
     if name == "@request-target":
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if name.startswith("@"):
-        raise RequestSignatureInvalid(f"unsupported derived component {name!r}")
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if name not in lowered:
-        raise RequestSignatureMissing(f"covered header {name!r} is absent from the request")
-    return " ".join(lowered[name].strip().split("\n")).strip()
+    raise RequestSignatureInvalid(f"unsupported derived component {name!r}")
 
 
 def signature_base(
@@ -191,10 +194,14 @@ _KEY = r"[a-z*][a-z0-9_\-.*]*"
 _STRING = r'"(?:[^"\\]|\\["\\])*"'
 _PARAM = rf";\s*({_KEY})(?:=({_STRING}|-?\d{{1,15}}|[A-Za-z*][A-Za-z0-9:/!#$%&'*+\-.^_`|~]*|\?[01]))?"
 _MEMBER = re.compile(rf"\s*({_KEY})=(\((?:\s*{_STRING})*\s*\)|:[A-Za-z0-9+/=]*:)((?:{_PARAM})*)\s*(?:,|$)")
+_PARAM_RE = re.compile(_PARAM)
+_STRING_RE = re.compile(_STRING)
+_ESCAPE_RE = re.compile(r"\\([\"\\])")
 
 
 def _unquote(text: str) -> str:
-    return re.sub(r"\\([\"\\])", r"\1", text[1:-1])
+    inner = text[1:-1]
+    return _ESCAPE_RE.sub(r"\1", inner) if "\\" in inner else inner
 
 
 def _parse_dictionary(value: str) -> dict[str, tuple[str, list[tuple[str, int | str]]]]:
@@ -205,7 +212,7 @@ def _parse_dictionary(value: str) -> dict[str, tuple[str, list[tuple[str, int | 
         if match is None or match.end() == pos:
             raise RequestSignatureInvalid("malformed Signature/Signature-Input header")
         params: list[tuple[str, int | str]] = []
-        for pm in re.finditer(_PARAM, match.group(3)):
+        for pm in _PARAM_RE.finditer(match.group(3)):
             raw = pm.group(2) or "?1"
             params.append(
                 (
@@ -251,7 +258,7 @@ def verify_request(
     for label, (inner, params) in inputs.items():
         if not inner.startswith("("):
             continue
-        components = [_unquote(c) for c in re.findall(_STRING, inner)]
+        components = [_unquote(c) for c in _STRING_RE.findall(inner)]
         if set(REQUIRED_COMPONENTS) <= set(components):
             chosen = (label, components, params)
             break

@@ -78,6 +78,25 @@ def test_entry_bytes_and_leaf_hash() -> None:
     assert embedded_index(data) == 7
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=2**53 - 1),
+    st.lists(st.text(max_size=12), min_size=5, max_size=5),
+    st.lists(st.text(max_size=12), max_size=3),
+)
+def test_entry_bytes_written_directly_equal_keys(index: int, texts: list[str], refs: list[str]) -> None:
+    """The directly written entry bytes equal keys.canonical_json of the entry (any text, escapes)."""
+    actor, kind, digest, subject, time = texts
+    e = _entry(index=index, actor=actor, kind=kind, record_sha256=digest, subject=subject, time=time)
+    e = AuditEntry(**{**e.__dict__, "refs": tuple(refs)})
+    expected, error = _same(e.to_json())
+    if error is None:
+        assert e.to_bytes() == expected
+    else:
+        with pytest.raises(UnicodeEncodeError):
+            e.to_bytes()
+
+
 def test_record_hash_is_canonical() -> None:
     """The record hash does not depend on key order or spacing."""
     assert record_sha256({"b": 1, "a": "x"}) == hashlib.sha256(b'{"a":"x","b":1}').hexdigest()
