@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ledger
@@ -33,6 +33,7 @@ from credentials import (
     verify_threshold_attestation,
 )
 from credentials.errors import AttestationInvalid, ScoreBelowThreshold, UntrustedAttester
+from exchange_api.client import ApiProblem
 from keys import canonical_json, sha256, subject_ref, verify_signed
 from tdex.commands.cert import ChainAnchors, anchor_issued, anchor_list_updates, publish_status_change
 from tdex.commands.credit import model_events, score_subject
@@ -139,6 +140,12 @@ def step_market_regulator_issues_a_business_licence(ctx: DemoContext) -> str:
     anchor_issued(registry, market.signer, issued)
     ctx.state["cert_issuer"], ctx.state["licence"] = issuer, issued
     credential = issued.credential
+    # The regulator also registers the licence and its status lists with the exchange: verified
+    # there before it is stored, an audit event, and found later by USCC (免证办).
+    exchange = ctx.state["clients"]["market"]
+    exchange.post("/certificates/status", {"status_lists": list(issuer.status_list_credentials().values())})
+    registered = exchange.post("/certificates", {"credential": credential})
+    ctx.expect(registered["id"] == credential["id"], "the exchange verified and stored the licence")
     ctx.expect(credential["proof"]["cryptosuite"] == "eddsa-jcs-2022", "the licence is eddsa-jcs-2022")
     ctx.expect("BusinessLicenceCredential" in credential["type"], "the credential is a business licence")
     record = registry.find(issued.anchor.anchor_id)
@@ -170,8 +177,16 @@ def step_licence_is_suspended_and_the_check_says_so(ctx: DemoContext) -> str:
     """The regulator suspends the licence (list re-signed and anchored); the check now says suspended."""
     registry, issued = _registry(ctx), _licence(ctx)
     market = _cast(ctx)["market"]
-    change = _issuer(ctx).suspend(issued.credential, "列入经营异常名录：通过登记的住所无法联系")
+    reason = "列入经营异常名录：通过登记的住所无法联系"
+    change = _issuer(ctx).suspend(issued.credential, reason)
     publish_status_change(registry, market.signer, change)
+    ctx.state["clients"]["market"].post(
+        "/certificates/status",
+        {
+            "status_lists": list(_issuer(ctx).status_list_credentials().values()),
+            "changes": [{"credential_id": issued.credential["id"], "status": "suspended", "reason": reason}],
+        },
+    )
     record = registry.find(issued.anchor.anchor_id)
     ctx.expect(
         record is not None and record.status == ledger.CertificateStatus.SUSPENDED, "suspended on chain"
@@ -193,6 +208,32 @@ def step_licence_is_suspended_and_the_check_says_so(ctx: DemoContext) -> str:
     ctx.expect(len(verify_proof(issued.credential)) == 1, "the signature is untouched")
     versions = ", ".join(f"{u.list_url.rsplit('/', 1)[-1]} v{u.version}" for u in change.list_updates)
     return f"status {status.outcome} [{status.code}], proof still passes; anchored {versions}"
+
+
+def step_bank_looks_up_the_firms_certificates_with_its_consent(ctx: DemoContext) -> str:
+    """免证办: with the firm's consent, the bank looks its certificates up by USCC, verified."""
+    clients, cast = ctx.state["clients"], _cast(ctx)
+    firm = cast["logistics"]
+    bank_id = ctx.state["org_ids"]["bank"]
+    expires = datetime.now(UTC) + timedelta(days=7)
+    consent = clients["logistics"].post(
+        "/certificates/consents",
+        {"verifier_org_id": bank_id, "purpose": "信易贷授信审查", "expires_at": expires.isoformat()},
+    )
+    found = clients["bank"].post("/certificates/lookups", {"uscc": firm.uscc, "consent_id": consent["id"]})
+    ctx.expect(len(found["certificates"]) == 1, "the bank finds the firm's licence without any paper")
+    licence = found["certificates"][0]
+    ctx.expect(licence["checks"]["proof"]["outcome"] == "pass", "the exchange verified the proof")
+    ctx.expect(licence["status"] == "suspended", f"and shows the current status ({licence['status']})")
+    try:
+        clients["tax"].post("/certificates/lookups", {"uscc": firm.uscc, "consent_id": consent["id"]})
+    except ApiProblem as refused:
+        ctx.expect(refused.status == 403, "another organisation is refused")
+        return (
+            f"consent {consent['id']}: 1 certificate, status {licence['status']}; the tax bureau is refused"
+        )
+    ctx.expect(False, "a look-up without consent is refused")
+    raise AssertionError("unreachable")
 
 
 def step_penalty_dispute_and_credit_repair(ctx: DemoContext) -> str:
@@ -361,6 +402,7 @@ STEPS = [
     step_market_regulator_issues_a_business_licence,
     step_bank_verifies_the_licence,
     step_licence_is_suspended_and_the_check_says_so,
+    step_bank_looks_up_the_firms_certificates_with_its_consent,
     step_penalty_dispute_and_credit_repair,
     step_bank_accepts_a_threshold_attestation,
 ]
