@@ -18,6 +18,7 @@ def test_cert_chapter_verifies_every_step_on_the_in_process_chain() -> None:
         summaries = [step(ctx) for step in cert_steps.STEPS]
     assert all(summaries)
     assert "suspended" in summaries[3]
-    assert "617" in summaries[4] and "675" in summaries[4]
-    assert "sandbox" in summaries[5]
+    assert "1 certificate, status suspended" in summaries[4]
+    assert "617" in summaries[5] and "675" in summaries[5]
+    assert "sandbox" in summaries[6]
     assert ctx.state["credit_attestation"]["credentialSubject"]["scoreAtLeast"] == cert_steps.LOAN_THRESHOLD
