@@ -32,10 +32,12 @@ def serve(
         typer.echo(f"refusing to start: {error}", err=True)
         raise typer.Exit(2) from None
     if settings.chain_url:
-        from exchange_api.ledger_writer import connect_writer
+        from exchange_api.ledger_writer import connect_readers, connect_writer
 
         writer = connect_writer(settings)
         app_ = create_app(settings, writer=writer, reader=writer)
+        # The same wiring as create_app_from_env: certificate anchors and the credit reader.
+        app_.state.certificate_anchors, app_.state.credit_reader = connect_readers(writer.deployment)
     elif not settings.is_development:
         typer.echo("refusing to start: TDEX_CHAIN_URL is required outside development", err=True)
         raise typer.Exit(2)
