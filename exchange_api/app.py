@@ -106,19 +106,21 @@ def tune_process() -> None:
     sys.setswitchinterval(0.0005)
 
 
-def create_app_from_env() -> FastAPI:
-    """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain.
-
-    With a chain (and its manifest), the certificate anchors and the credit reader are wired too.
+def create_app_for(settings: Settings) -> FastAPI:
+    """The app for `settings`, wired to their chain when one is set: relay, sync, and the readers
+    the certificate and credit services use (`routes.certificates.anchors_of` / `credit_reader_of`).
     """
-    tune_process()
-    settings = Settings.from_env()
     if not settings.chain_url:
         return create_app(settings)
     from exchange_api.ledger_writer import connect_readers, connect_writer
 
     writer = connect_writer(settings)
     app = create_app(settings, writer=writer, reader=writer)
-    # What the certificate and credit services read (routes.certificates.anchors_of / credit_reader_of).
     app.state.certificate_anchors, app.state.credit_reader = connect_readers(writer.deployment)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app from the environment's settings (for `uvicorn --factory`); no relay without a chain."""
+    tune_process()
+    return create_app_for(Settings.from_env())

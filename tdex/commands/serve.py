@@ -23,7 +23,7 @@ def serve(
     """
     import uvicorn
 
-    from exchange_api.app import create_app, tune_process
+    from exchange_api.app import create_app_for, tune_process
     from exchange_api.core.config import Settings, SettingsError
 
     try:
@@ -31,18 +31,11 @@ def serve(
     except SettingsError as error:
         typer.echo(f"refusing to start: {error}", err=True)
         raise typer.Exit(2) from None
-    if settings.chain_url:
-        from exchange_api.ledger_writer import connect_readers, connect_writer
-
-        writer = connect_writer(settings)
-        app_ = create_app(settings, writer=writer, reader=writer)
-        # The same wiring as create_app_from_env: certificate anchors and the credit reader.
-        app_.state.certificate_anchors, app_.state.credit_reader = connect_readers(writer.deployment)
-    elif not settings.is_development:
-        typer.echo("refusing to start: TDEX_CHAIN_URL is required outside development", err=True)
-        raise typer.Exit(2)
-    else:
+    if not settings.chain_url:
+        if not settings.is_development:
+            typer.echo("refusing to start: TDEX_CHAIN_URL is required outside development", err=True)
+            raise typer.Exit(2)
         typer.echo("no TDEX_CHAIN_URL: chain writes wait in the outbox as pending anchors", err=True)
-        app_ = create_app(settings)
+    app_ = create_app_for(settings)
     tune_process()
     uvicorn.run(app_, host=host, port=port, log_level=log_level)
