@@ -7,8 +7,14 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+# The browser suite (tests/console, marker `browser`) drives Debian's Chromium through Playwright;
+# Playwright's own browser download is never used (no internet where the tests run).
+CHROMIUM := /usr/bin/chromium
+# A CJK font, so that screenshots of the zh-CN console show text rather than empty boxes.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+BROWSER_PACKAGES := chromium fonts-liberation fonts-wqy-microhei
 
-.PHONY: install demo test lint typecheck compose-check pytest contracts bench clean
+.PHONY: install browser demo test lint typecheck compose-check pytest contracts bench clean
 
 install: $(PY_STAMP) $(NPM_STAMP)
 
@@ -33,7 +39,22 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# Installs Chromium (and the CJK font) from Debian when missing: about a minute on a fresh machine.
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make browser: $(CHROMIUM) or $(CJK_FONT) is missing and this is not root;" \
+	      "install them with: sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "make browser: installing $(BROWSER_PACKAGES) with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null && \
+	    apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null || exit 1; \
+	  test -x $(CHROMIUM) || { echo "make browser: apt-get ran but $(CHROMIUM) is still missing" >&2; exit 1; }; \
+	fi
+
+pytest: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 compose-check: install
