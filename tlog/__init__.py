@@ -9,12 +9,23 @@ package. Errors live in :mod:`tlog.errors`, re-exported here::
     ├── ProofError ── ProofLengthError, InclusionMismatchError, ConsistencyMismatchError
     ├── MalformedNoteError, MalformedCheckpointError, InvalidNoteKeyError, AmbiguousVerifierError
     ├── SignatureInvalidError, NoteUnverifiedError
-    ├── UnknownLogError, SplitViewError, TreeShrankError
+    ├── UnknownLogError, SplitViewError, TreeShrankError, OldSizeMismatchError
     └── EntryMismatchError, CheckpointContradictedError
 """
 
 from tlog._audit import Contradiction, FullCheckReport, TreeHead, TreeHeadLike, full_check
 from tlog._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from tlog._cosignature import (
+    COSIGNATURE_V1_HEADER,
+    SIGNATURE_TYPE_COSIGNATURE_V1,
+    CosignatureV1Signer,
+    CosignatureV1Verifier,
+    cosignature_v1_key_id,
+    cosignature_v1_message,
+    cosignature_v1_signer,
+    cosignature_v1_timestamp,
+    cosignature_v1_verifier,
+)
 from tlog._hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, merkle_root, node_hash
 from tlog._note import (
     SIGNATURE_TYPE_ED25519,
@@ -50,6 +61,7 @@ from tlog.errors import (
     MalformedCheckpointError,
     MalformedNoteError,
     NoteUnverifiedError,
+    OldSizeMismatchError,
     ProofError,
     ProofLengthError,
     SignatureInvalidError,
@@ -62,14 +74,18 @@ from tlog.errors import (
 )
 
 __all__ = [
+    "COSIGNATURE_V1_HEADER",
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SIGNATURE_TYPE_COSIGNATURE_V1",
     "SIGNATURE_TYPE_ED25519",
     "AmbiguousVerifierError",
     "Checkpoint",
     "CheckpointContradictedError",
     "ConsistencyMismatchError",
     "Contradiction",
+    "CosignatureV1Signer",
+    "CosignatureV1Verifier",
     "EntryMismatchError",
     "FullCheckReport",
     "InMemoryLeafHashSource",
@@ -85,6 +101,7 @@ __all__ = [
     "NoteSigner",
     "NoteUnverifiedError",
     "NoteVerifier",
+    "OldSizeMismatchError",
     "ProofError",
     "ProofLengthError",
     "SignatureInvalidError",
@@ -101,6 +118,11 @@ __all__ = [
     "Verifier",
     "Witness",
     "consistency_proof_length",
+    "cosignature_v1_key_id",
+    "cosignature_v1_message",
+    "cosignature_v1_signer",
+    "cosignature_v1_timestamp",
+    "cosignature_v1_verifier",
     "ed25519_key_id",
     "full_check",
     "inclusion_proof_length",

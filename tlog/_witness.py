@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from tlog._checkpoint import Checkpoint
 from tlog._note import NoteSigner, NoteVerifier, SignedNote, sign_note, verify_note
 from tlog._verify import verify_consistency
-from tlog.errors import SplitViewError, TlogError, TreeShrankError, UnknownLogError
+from tlog.errors import OldSizeMismatchError, SplitViewError, TlogError, TreeShrankError, UnknownLogError
 
 
 class Witness:
@@ -17,8 +17,9 @@ class Witness:
 
     ``logs`` maps each followed log's origin to the keys that sign its checkpoints. ``state``
     holds the last cosigned checkpoint per origin (restore it from storage on restart; without
-    it the first checkpoint seen for a log is trusted as is). The cosignature is an ordinary
-    note signature by ``signer`` over the checkpoint text.
+    it the first checkpoint seen for a log is trusted as is). The cosignature is a note signature
+    by ``signer`` over the checkpoint text: an Ed25519 note key, or a timestamped cosignature/v1
+    key from :func:`~tlog.cosignature_v1_signer` as c2sp.org/tlog-witness requires.
 
     ``cosign`` is serialised by a lock, so two concurrent requests can never both be checked
     against the same old checkpoint and then both be signed.
@@ -51,13 +52,20 @@ class Witness:
             return dict(self._state)
 
     def cosign(
-        self, checkpoint_note: SignedNote | str | bytes, consistency_proof: Sequence[bytes]
+        self,
+        checkpoint_note: SignedNote | str | bytes,
+        consistency_proof: Sequence[bytes],
+        *,
+        old_size: int | None = None,
     ) -> SignedNote:
         """Verify a log-signed checkpoint and its consistency with the last one cosigned, then cosign it.
 
         ``consistency_proof`` runs from the size of the last cosigned checkpoint for that origin
         (see :meth:`last_cosigned`) to the new size; it is ignored for a log's first checkpoint.
-        Returns the note with this witness's signature added.
+        ``old_size``, when given, is the size the requester believes was last cosigned (0 for
+        none), as in tlog-witness's ``old`` line; it is compared under the same lock as the
+        consistency check and the state update, so of two concurrent requests from one old size
+        only the first can succeed. Returns the note with this witness's signature added.
 
         Raises
         ------
@@ -65,6 +73,8 @@ class Witness:
             The note or its checkpoint body is malformed.
         UnknownLogError
             The origin is not a log this witness follows.
+        OldSizeMismatchError
+            ``old_size`` is not the size last cosigned (``current`` carries that size).
         SignatureInvalidError, NoteUnverifiedError
             The note is not validly signed by the log's key.
         TreeShrankError
@@ -82,6 +92,9 @@ class Witness:
         verify_note(note, log_keys)
         with self._lock:
             previous = self._state.get(claimed.origin)
+            current = previous.size if previous is not None else 0
+            if old_size is not None and old_size != current:
+                raise OldSizeMismatchError(claimed.origin, current, old_size)
             if previous is not None:
                 self._check_extends(previous, claimed, consistency_proof)
             cosigned = sign_note(note, self._signer)

@@ -20,6 +20,7 @@ Exception tree::
     ├── UnknownLogError                tlog.unknown_log
     ├── SplitViewError                 tlog.split_view
     ├── TreeShrankError                tlog.tree_shrank
+    ├── OldSizeMismatchError           tlog.old_size_mismatch
     ├── EntryMismatchError             tlog.entry_mismatch
     └── CheckpointContradictedError    tlog.checkpoint_contradicted
 """
@@ -220,6 +221,22 @@ class TreeShrankError(TlogError):
         super().__init__(
             f"log {origin!r} shrank: checkpoint of size {new_size} is older than the cosigned size {old_size}"
         )
+
+
+class OldSizeMismatchError(TlogError):
+    """Raised when a cosigning request's old size is not the size the witness last cosigned.
+
+    ``current`` is the witness's size (0 when it never cosigned this log), which the requester
+    should retry from (tlog-witness answers this with 409 and that size).
+    """
+
+    code = "tlog.old_size_mismatch"
+
+    def __init__(self, origin: str, current: int, claimed: int) -> None:
+        self.origin = origin
+        self.current = current
+        self.claimed = claimed
+        super().__init__(f"old size {claimed} for {origin!r} is not the size last cosigned, {current}")
 
 
 class EntryMismatchError(TlogError):

@@ -6,8 +6,9 @@ The personality over the blind ``tlog`` core (see docs/audit.md):
   and the SHA-256 of the full record; ``append_event`` appends one in the caller's transaction;
 - the log (``AuditLog``): the Merkle tree over the stored leaf hashes, inclusion and consistency
   proofs, stored checkpoints and proof bundles;
-- checkpoints signed by the ``LogOperator`` and cosigned by witnesses (``LocalWitness``), anchored
-  in batches by the ``Anchorer`` through the AuditAnchor contract;
+- checkpoints signed by the ``LogOperator`` and cosigned by witnesses (``LocalWitness`` in-process,
+  ``RemoteWitness`` over c2sp.org/tlog-witness, configured with ``parse_witnesses``), anchored in
+  batches by the ``Anchorer`` through the AuditAnchor contract;
 - auditor tools: ``check_store`` / ``verify_trail`` (full recomputation), ``verify_bundle``
   (offline, in the pure module ``exchange_api.audit.bundle``), ``ChainMonitor``, ``query_trail``,
   ``risk_signals``; ``tamper_entry`` alters a store to show the check naming the change.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         MonitorReport,
         anchored_checkpoints,
     )
+    from exchange_api.audit._remote_witness import RemoteWitness, parse_witnesses
     from exchange_api.audit._risk import RiskRules, RiskSignal, risk_signals
     from exchange_api.audit._store import DEFAULT_ORIGIN, NewEntry, SqlLeafHashSource, append_entries
     from exchange_api.audit._tamper import TAMPER_KINDS, tamper_entry
@@ -78,6 +80,7 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(
         ("AnchoredHead", "ChainMonitor", "MonitorAlarm", "MonitorReport", "anchored_checkpoints"), "_monitor"
     ),
+    **dict.fromkeys(("RemoteWitness", "parse_witnesses"), "_remote_witness"),
     **dict.fromkeys(("RiskRules", "RiskSignal", "risk_signals"), "_risk"),
     **dict.fromkeys(("DEFAULT_ORIGIN", "NewEntry", "SqlLeafHashSource", "append_entries"), "_store"),
     **dict.fromkeys(("TAMPER_KINDS", "tamper_entry"), "_tamper"),
@@ -126,6 +129,7 @@ __all__ = [
     "MonitorReport",
     "NewEntry",
     "ProofBundle",
+    "RemoteWitness",
     "RiskRules",
     "RiskSignal",
     "SqlLeafHashSource",
@@ -143,6 +147,7 @@ __all__ = [
     "format_vkey",
     "log_id_for",
     "parse_vkey",
+    "parse_witnesses",
     "query_trail",
     "record_sha256",
     "risk_signals",

@@ -2,8 +2,9 @@
 
 A witness is reached through :class:`WitnessClient`. :class:`LocalWitness` runs the ``tlog``
 witness in-process for one auditor key and keeps its last cosigned checkpoint per log in a JSON
-file of its own (in production an auditor runs it on its own premises, so the exchange operator
-cannot reset what the witness remembers).
+file of its own; in production an auditor runs ``tdex audit witness serve`` on its own premises
+(so the exchange operator cannot reset what the witness remembers) and the exchange reaches it
+with :class:`~exchange_api.audit.RemoteWitness`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from exchange_api.audit._models import AuditCheckpointRow
 from exchange_api.audit.bundle import format_vkey, parse_vkey
-from exchange_api.audit.errors import WitnessRefused
+from exchange_api.audit.errors import WitnessRefused, WitnessSizeConflict
 from keys import Ed25519SigningKey
 from tlog import Checkpoint, NoteSigner, SignedNote, TlogError, Witness, sign_checkpoint
 
@@ -74,7 +75,12 @@ class WitnessClient(Protocol):
         ...
 
     def cosign(self, note: SignedNote, proof: Sequence[bytes]) -> SignedNote:
-        """Check ``note`` (and the consistency ``proof`` from :meth:`last_size`) and add a cosignature."""
+        """Check ``note`` (and the consistency ``proof`` from :meth:`last_size`) and add a cosignature.
+
+        Raises a ``tlog`` error or :class:`WitnessRefused` when the witness refuses, and
+        :class:`WitnessSizeConflict` when it last cosigned another size than :meth:`last_size`
+        said (after which :meth:`last_size` gives the witness's size).
+        """
         ...
 
 
@@ -144,7 +150,9 @@ def sign_and_cosign(
 ) -> SignedNote:
     """The checkpoint of the first ``size`` entries, signed by the operator and cosigned by witnesses.
 
-    Every witness is asked; at least ``min_witnesses`` must cosign.
+    Every witness is asked; at least ``min_witnesses`` must cosign. A witness that answers it
+    last cosigned another size (a remote witness whose state this process has not seen yet, or
+    that another process advanced) is asked once more with a proof from that size.
 
     Raises
     ------
@@ -157,13 +165,18 @@ def sign_and_cosign(
     cosigned = 0
     first_refusal: WitnessRefused | None = None
     for witness in witnesses:
-        last = witness.last_size(operator.origin)
         try:
-            proof = tree.consistency_proof(last, size) if last is not None and last <= size else []
-            note = witness.cosign(note, proof)
+            try:
+                note = _ask(witness, tree, note, size)
+            except WitnessSizeConflict:
+                note = _ask(witness, tree, note, size)  # last_size now has the witness's size
         except TlogError as err:
             if first_refusal is None:
                 first_refusal = WitnessRefused(witness.name, err.code, str(err))
+            continue
+        except WitnessRefused as err:  # a remote witness: refused, unreachable or a bad answer
+            if first_refusal is None:
+                first_refusal = err
             continue
         cosigned += 1
     if cosigned < min_witnesses:
@@ -171,6 +184,13 @@ def sign_and_cosign(
             raise first_refusal
         raise WitnessRefused("-", "audit.no_witness", f"{cosigned} cosignatures, {min_witnesses} needed")
     return note
+
+
+def _ask(witness: WitnessClient, tree: ProofSource, note: SignedNote, size: int) -> SignedNote:
+    last = witness.last_size(Checkpoint.from_text(note.text).origin)
+    # A witness ahead of this tree gets no proof and refuses (the log cannot prove a shrink).
+    proof = tree.consistency_proof(last, size) if last is not None and 0 < last <= size else []
+    return witness.cosign(note, proof)
 
 
 def store_checkpoint(

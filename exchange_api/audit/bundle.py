@@ -14,7 +14,9 @@ A bundle proves one audit entry::
                 "tx_hash": "0x…", "block_number": 17}}         # null while not anchored
 
 ``log_id`` is SHA-256 of the checkpoint's origin line. Keys are written in the signed-note
-verifier-key form ``<name>+<8 hex key id>+<base64(0x01 ‖ Ed25519 public key)>``.
+verifier-key form ``<name>+<8 hex key id>+<base64(type ‖ Ed25519 public key)>``, type 0x01 for
+ordinary note signatures (the log operator's, older witnesses') and 0x04 for timestamped
+c2sp.org/tlog-cosignature ``cosignature/v1`` witness cosignatures.
 
 :func:`verify_bundle` runs every check and raises :class:`~exchange_api.audit.errors.BundleInvalid`
 listing each one that failed by field (``entry``, ``index``, ``record``, ``checkpoint``,
@@ -41,11 +43,13 @@ from exchange_api.audit.errors import BundleFailure, BundleInvalid, BundleMalfor
 from keys import Ed25519VerifyKey, keccak256
 from keys.errors import CanonicalizationError
 from tlog import (
+    SIGNATURE_TYPE_COSIGNATURE_V1,
     SIGNATURE_TYPE_ED25519,
     Checkpoint,
     NoteVerifier,
     SignedNote,
     TlogError,
+    cosignature_v1_verifier,
     leaf_hash,
     verify_inclusion,
     verify_note,
@@ -83,15 +87,27 @@ def log_id_for(origin: str) -> bytes:
 # ----------------------------------------------------------------------------------- keys
 
 
-def format_vkey(name: str, key: Ed25519VerifyKey) -> str:
-    """The signed-note verifier key text of an Ed25519 key: ``name+keyid+base64(0x01‖key)``."""
-    verifier = NoteVerifier.ed25519(name, key.public_bytes, key)
-    blob = base64.b64encode(bytes([SIGNATURE_TYPE_ED25519]) + key.public_bytes).decode("ascii")
+def format_vkey(name: str, key: Ed25519VerifyKey, signature_type: int = SIGNATURE_TYPE_ED25519) -> str:
+    """The signed-note verifier key text of an Ed25519 key: ``name+keyid+base64(type‖key)``.
+
+    ``signature_type`` is 0x01 (``SIGNATURE_TYPE_ED25519``, plain note signatures) or 0x04
+    (``SIGNATURE_TYPE_COSIGNATURE_V1``, a witness's timestamped cosignatures).
+    """
+    verifier = _verifier(name, signature_type, key)
+    blob = base64.b64encode(bytes([signature_type]) + key.public_bytes).decode("ascii")
     return f"{name}+{verifier.key_id.hex()}+{blob}"
 
 
+def _verifier(name: str, signature_type: int, key: Ed25519VerifyKey) -> NoteVerifier:
+    if signature_type == SIGNATURE_TYPE_ED25519:
+        return NoteVerifier.ed25519(name, key.public_bytes, key)
+    if signature_type == SIGNATURE_TYPE_COSIGNATURE_V1:
+        return cosignature_v1_verifier(name, key.public_bytes, key)
+    raise ValueError(f"verifier key {name!r}: signature type 0x{signature_type:02x} is not supported")
+
+
 def parse_vkey(text: str) -> NoteVerifier:
-    """Read a verifier key written by :func:`format_vkey`; ValueError says what is wrong."""
+    """Read a verifier key of type 0x01 or 0x04 (see :func:`format_vkey`); ValueError says what is wrong."""
     parts = text.strip().split("+", 2)  # the base64 key itself may contain "+"
     if len(parts) != 3:
         raise ValueError("a verifier key is name+keyid+base64key")
@@ -101,9 +117,9 @@ def parse_vkey(text: str) -> NoteVerifier:
         key_id = bytes.fromhex(id_hex)
     except (binascii.Error, ValueError) as err:
         raise ValueError(f"verifier key {name!r} is not hex and base64: {err}") from err
-    if len(raw) != 33 or raw[0] != SIGNATURE_TYPE_ED25519:
-        raise ValueError(f"verifier key {name!r} is not an Ed25519 key")
-    verifier = NoteVerifier.ed25519(name, raw[1:], Ed25519VerifyKey(raw[1:]))
+    if len(raw) != 33 or raw[0] not in (SIGNATURE_TYPE_ED25519, SIGNATURE_TYPE_COSIGNATURE_V1):
+        raise ValueError(f"verifier key {name!r} is not an Ed25519 note or cosignature/v1 key")
+    verifier = _verifier(name, raw[0], Ed25519VerifyKey(raw[1:]))
     if not hmac.compare_digest(verifier.key_id, key_id):
         raise ValueError(f"verifier key {name!r}: key id does not match the key")
     return verifier

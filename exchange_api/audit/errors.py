@@ -10,7 +10,12 @@ Every class also derives from the exchange error whose HTTP status it should get
     ├── InvalidRecord(InvalidInput)        audit.invalid_record
     ├── NotCheckpointed(Conflict)          audit.not_checkpointed
     ├── LogOriginMismatch(Conflict)        audit.origin_mismatch
-    ├── WitnessRefused                     audit.witness_refused
+    ├── WitnessRefused                     audit.witness_refused   (reason: the witness's code)
+    │   ├── WitnessUnreachable             audit.witness_unreachable
+    │   ├── WitnessSizeConflict            audit.witness_size_conflict
+    │   └── WitnessBadResponse             audit.witness_bad_response
+    ├── WitnessConfigInvalid(ValueError)   audit.witness_config_invalid
+    ├── WitnessRequestMalformed(InvalidInput)  audit.witness_request_malformed
     ├── AnchorFailed                       audit.anchor_failed
     ├── BundleMalformed                    audit.bundle_malformed
     └── BundleInvalid                      audit.bundle_invalid   (lists every failure)
@@ -37,7 +42,12 @@ __all__ = [
     "InvalidRecord",
     "LogOriginMismatch",
     "NotCheckpointed",
+    "WitnessBadResponse",
+    "WitnessConfigInvalid",
     "WitnessRefused",
+    "WitnessRequestMalformed",
+    "WitnessSizeConflict",
+    "WitnessUnreachable",
 ]
 
 
@@ -92,6 +102,48 @@ class WitnessRefused(AuditError):
         super().__init__(f"witness {witness} refused to cosign: {detail}", witness=witness, reason=reason)
         self.witness = witness
         self.reason = reason
+
+
+class WitnessUnreachable(WitnessRefused):
+    """Raised when a remote witness cannot be reached, times out or answers with a server error."""
+
+    code = "audit.witness_unreachable"
+
+
+class WitnessSizeConflict(WitnessRefused):
+    """Raised when a remote witness last cosigned another size than the one the proof starts from.
+
+    ``size`` is the witness's size (tlog-witness 409 with a ``text/x.tlog.size`` body); the caller
+    retries with a consistency proof from it.
+    """
+
+    code = "audit.witness_size_conflict"
+
+    def __init__(self, witness: str, size: int, detail: str) -> None:
+        super().__init__(witness, "tlog.old_size_mismatch", detail)
+        self.size = size
+        self.extra["size"] = size
+
+
+class WitnessBadResponse(WitnessRefused):
+    """Raised when a remote witness answers 200 without a valid cosignature by its pinned key."""
+
+    code = "audit.witness_bad_response"
+
+
+class WitnessConfigInvalid(AuditError, ValueError):
+    """Raised when a remote witness's URL, key or ``TDEX_WITNESSES`` entry is unusable.
+
+    It is also a ValueError, so settings validation reports it like any other bad value.
+    """
+
+    code = "audit.witness_config_invalid"
+
+
+class WitnessRequestMalformed(AuditError, InvalidInput):
+    """Raised by a witness server when an add-checkpoint body is not ``old``, proof lines, blank, note."""
+
+    code = "audit.witness_request_malformed"
 
 
 class AnchorFailed(AuditError):

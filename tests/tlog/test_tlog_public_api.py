@@ -20,6 +20,10 @@ PUBLIC = {
     "SIGNATURE_TYPE_ED25519", "Signer", "Verifier", "NoteSigner", "NoteVerifier", "NoteSignature",
     "SignedNote", "key_id", "ed25519_key_id", "sign_note", "verify_note",
     "Checkpoint", "sign_checkpoint", "open_checkpoint",
+    # witness cosignatures (cosignature/v1)
+    "SIGNATURE_TYPE_COSIGNATURE_V1", "COSIGNATURE_V1_HEADER", "CosignatureV1Signer",
+    "CosignatureV1Verifier", "cosignature_v1_key_id", "cosignature_v1_message", "cosignature_v1_signer",
+    "cosignature_v1_timestamp", "cosignature_v1_verifier",
     # witness
     "Witness",
     # errors
@@ -27,7 +31,8 @@ PUBLIC = {
     "SourceInconsistentError", "ProofError", "ProofLengthError", "InclusionMismatchError",
     "ConsistencyMismatchError", "MalformedNoteError", "MalformedCheckpointError", "InvalidNoteKeyError",
     "AmbiguousVerifierError", "SignatureInvalidError", "NoteUnverifiedError", "UnknownLogError",
-    "SplitViewError", "TreeShrankError", "EntryMismatchError", "CheckpointContradictedError",
+    "SplitViewError", "TreeShrankError", "OldSizeMismatchError", "EntryMismatchError",
+    "CheckpointContradictedError",
 }  # fmt: skip
 
 

@@ -16,6 +16,8 @@ EXPECTED = {
     "check_store", "export_bundle", "format_vkey", "log_id_for", "parse_vkey", "query_trail", "record_sha256",
     "risk_signals", "sign_and_cosign", "tamper_entry", "trail_csv", "trail_json", "verify_bundle",
     "verify_bundle_file", "verify_trail",
+    # remote witnesses (c2sp.org/tlog-witness)
+    "RemoteWitness", "parse_witnesses",
 }  # fmt: skip
 
 
