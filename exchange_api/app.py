@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_api import problems
+from exchange_api import console, problems
+from exchange_api.anchoring import AnchorerFactory, anchorer_for
+from exchange_api.audit._anchoring import Anchorer
 from exchange_api.chain import ChainWriter
 from exchange_api.core.config import Settings
 from exchange_api.core.db import make_engine, make_sessionmaker, migrate, session_scope
@@ -41,11 +43,15 @@ def create_app(
     clock: Callable[[], dt.datetime] = utcnow,
     run_relay: bool = True,
     reader: ChainReader | None = None,
+    anchorer: Anchorer | AnchorerFactory | None = None,
 ) -> FastAPI:
     """The exchange app on `settings`' store.
 
     With a `writer`, a relay drains the outbox to it; with a `reader`, a background sync compares
-    chain events with the store (both start with the app unless `run_relay` is False).
+    chain events with the store; with an `anchorer` (or a factory that makes one over the app's
+    sessions once the store is migrated), checkpoints are signed, cosigned and anchored on the
+    policy's thresholds. All three start with the app unless `run_relay` is False
+    (`app.state.anchorer` is then still there to `tick()` by hand).
     """
     settings.check()
     engine = make_engine(settings.database_url)
@@ -67,17 +73,19 @@ def create_app(
                         public_keys=[settings.bureau_public_key],
                     ),
                 )
-        if relay is not None and run_relay:
-            relay.start()
-        if sync is not None and run_relay:
-            sync.start()
+        if anchorer is not None and not isinstance(anchorer, Anchorer):
+            app.state.anchorer = anchorer(sessions)
+        workers: list[Relay | ChainSync | Anchorer] = [
+            w for w in (relay, sync, app.state.anchorer) if w is not None
+        ]
+        if run_relay:
+            for worker in workers:
+                worker.start()
         try:
             yield
         finally:
-            if relay is not None:
-                relay.stop()
-            if sync is not None:
-                sync.stop()
+            for worker in reversed(workers):
+                worker.stop()
             engine.dispose()
 
     app = FastAPI(title="tdex exchange", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
@@ -87,10 +95,12 @@ def create_app(
     app.state.clock = clock
     app.state.relay = relay
     app.state.sync = sync
+    app.state.anchorer = anchorer if isinstance(anchorer, Anchorer) else None
     app.state.verifier = RequestVerifier(sessions, settings.signature_window_s, clock)
     problems.install(app)
     for module in (system, orgs, catalog, applications, grants, audit, certificates, jobs):
         app.include_router(module.router)
+    console.install(app)  # the web console's pages at /console
     ops.install(app)  # /healthz, /readyz, /metrics, X-Request-Id and JSON access lines
     if not settings.is_development:
         configure_json_logging()
@@ -107,15 +117,18 @@ def tune_process() -> None:
 
 
 def create_app_for(settings: Settings) -> FastAPI:
-    """The app for `settings`, wired to their chain when one is set: relay, sync, and the readers
-    the certificate and credit services use (`routes.certificates.anchors_of` / `credit_reader_of`).
+    """The app for `settings`, wired to their chain when one is set: relay, sync, the audit
+    anchorer (with a log operator keystore; it signs and cosigns without a chain too), and the
+    readers the certificate and credit services use (`routes.certificates.anchors_of` /
+    `credit_reader_of`).
     """
     if not settings.chain_url:
-        return create_app(settings)
+        return create_app(settings, anchorer=anchorer_for(settings, None))
     from exchange_api.ledger_writer import connect_readers, connect_writer
 
     writer = connect_writer(settings)
-    app = create_app(settings, writer=writer, reader=writer)
+    anchorer = anchorer_for(settings, writer.deployment, writer.accounts())
+    app = create_app(settings, writer=writer, reader=writer, anchorer=anchorer)
     app.state.certificate_anchors, app.state.credit_reader = connect_readers(writer.deployment)
     return app
 

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tdex.commands.credit",
     "tdex.commands.chain",
     "tdex.commands.doctor",
+    "tdex.commands.console",
 )
 
 app = typer.Typer(

@@ -32,6 +32,8 @@ KINDS: Mapping[str, EntryKind] = {
         EntryKind("org.bootstrapped", 1, ("org_id", "uscc"), "the bureau created at first start"),
         EntryKind("org.admitted", 1, ("org_id", "uscc", "role"), "an organisation admitted by the bureau"),
         EntryKind("org.suspended", 1, ("org_id", "reason"), "an organisation suspended"),
+        EntryKind("console.signed_in", 1, ("key_id",), "an organisation signed in to the web console"),
+        EntryKind("console.signed_out", 1, (), "an organisation signed out of the web console"),
         EntryKind("catalog.registered", 1, ("code", "metadata_hash"), "a catalogue entry registered"),
         EntryKind(
             "catalog.version_published",
