@@ -24,7 +24,9 @@ __all__ = [
     "OverrideRecord",
     "ResidentIdInfo",
     "UsccInfo",
+    "org_code_check",
     "subject_ref",
+    "uscc_check_char",
     "validate_identifier",
     "validate_resident_id",
     "validate_uscc",
@@ -109,19 +111,25 @@ def _normalise(code: str) -> str:
     return code.strip().upper()
 
 
-def _org_code_check(body: str) -> str:
+def org_code_check(body: str) -> str:
+    """The GB 11714 organisation-code check character (position 17 of a USCC) of 8 digits/capitals."""
+    if len(body) != 8 or not all(ch.isdigit() or "A" <= ch <= "Z" for ch in body):
+        raise IdentifierFormatError("an organisation-code body is 8 digits or capital letters")
     total = sum(int(ch, 36) * w for ch, w in zip(body, _ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return "X" if value == 10 else "0" if value == 11 else str(value)
 
 
-def _uscc_check(first17: str) -> str:
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character (position 18) of a USCC whose first 17 characters are given."""
+    if len(first17) != 17 or any(ch not in USCC_CHARSET for ch in first17):
+        raise IdentifierFormatError("need 17 characters from the USCC character set")
     total = sum(USCC_CHARSET.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
 def _uscc_checks(code: str) -> None:
-    expected17 = _org_code_check(code[8:16])
+    expected17 = org_code_check(code[8:16])
     if code[16] != expected17:
         raise CheckCharacterMismatch(
             f"USCC {code}: position 17 (GB 11714 organisation-code check) is {code[16]!r}, "
@@ -130,7 +138,7 @@ def _uscc_checks(code: str) -> None:
             expected=expected17,
             found=code[16],
         )
-    expected18 = _uscc_check(code[:17])
+    expected18 = uscc_check_char(code[:17])
     if code[17] != expected18:
         raise CheckCharacterMismatch(
             f"USCC {code}: position 18 (check character) is {code[17]!r}, expected {expected18!r}",

@@ -17,7 +17,7 @@ from keys import (
     validate_resident_id,
     validate_uscc,
 )
-from keys._identifiers import USCC_CHARSET, _org_code_check, _uscc_check
+from keys._identifiers import USCC_CHARSET, org_code_check, uscc_check_char
 from keys.errors import (
     CheckCharacterMismatch,
     IdentifierFormatError,
@@ -119,9 +119,9 @@ def usccs(draw: st.DrawFn) -> str:
     head = draw(st.text(USCC_CHARSET, min_size=2, max_size=2))
     region = draw(st.text("0123456789", min_size=6, max_size=6))
     body = draw(st.text(USCC_CHARSET, min_size=8, max_size=8))
-    org_check = _org_code_check(body)
+    org_check = org_code_check(body)
     first17 = head + region + body + org_check
-    return first17 + _uscc_check(first17)
+    return first17 + uscc_check_char(first17)
 
 
 @given(usccs(), st.sampled_from(USCC_CHARSET))
