@@ -1,0 +1,143 @@
+"""The web console in headless Chromium: signing in, the approval flow, languages, every page error-free."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from console_e2e_support import (
+    CONDITIONAL_CODE,
+    PROOF_NOT_VERIFIED,
+    PROOF_VERIFIED,
+    ConsoleTab,
+    Exchange,
+    in_days,
+)
+from playwright.sync_api import expect
+
+from keys import SigningKey
+
+pytestmark = pytest.mark.browser
+
+OpenTab = Callable[[str], ConsoleTab]
+STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|File \".*\.py\", line \d+")
+
+
+@pytest.mark.parametrize("slug", ["bureau", "market", "logistics", "auditor"])
+def test_each_kind_of_organisation_signs_in(exchange: Exchange, open_tab: OpenTab, slug: str) -> None:
+    """An admin, a department, an enterprise and an auditor each sign the challenge and land signed in."""
+    member = exchange[slug]
+    tab = open_tab(slug)
+    tab.sign_in(member)
+    expect(tab.page).not_to_have_url(re.compile(r"/console/sign-in"))
+    expect(tab.page.get_by_test_id("signed-in-as")).to_contain_text(member.name)
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "unknown-key"])
+def test_wrong_token_shows_a_readable_error(exchange: Exchange, open_tab: OpenTab, token: str) -> None:
+    """A garbled token, or one signed by a key no member holds, gets a readable message, not a trace."""
+    from exchange_api.console import sign_challenge  # imported here: the console may not be there yet
+
+    tab = open_tab(f"wrong-{token}")
+    tab.goto("/console/sign-in")
+    challenge = tab.page.get_by_test_id("challenge").inner_text().strip()
+    pasted = token if token == "not-a-token" else sign_challenge(SigningKey.generate(), challenge)
+    tab.page.locator("[name=token]").fill(pasted)
+    with tab.expect_http_error(401):
+        tab.submit("sign-in-form", f"rejected-{token}")
+    problem = tab.page.get_by_test_id("problem")
+    expected = "console.bad_token" if token == "not-a-token" else "console.unknown_key"
+    expect(problem).to_contain_text(expected)
+    assert not STACK_TRACE.search(tab.page.locator("body").inner_text())
+    # Still signed out: the home page sends the browser back to sign in.
+    tab.goto("/console/")
+    expect(tab.page).to_have_url(re.compile(r"/console/sign-in"))
+
+
+def test_approval_reaches_the_workspace_and_the_audit_proof_verifies(
+    exchange: Exchange, open_tab: OpenTab
+) -> None:
+    """The regulator approves with terms; the firm sees the grant; the auditor's page verifies the entry."""
+    application = exchange.pending_application("冷链物流承运商资质核验")
+    market = open_tab("market")
+    market.sign_in(exchange["market"])
+    market.goto("/console/inbox")
+    market.page.locator(f'a[href$="/console/applications/{application["id"]}"]').first.click()
+    expect(market.page).to_have_url(re.compile(rf"/console/applications/{application['id']}$"))
+    market.snap("application-detail")
+    approve = market.page.get_by_test_id("approve-form")
+    approve.locator("[name=max_uses]").fill("10")
+    approve.locator("[name=privacy_budget]").fill("1")
+    approve.locator("[name=expires_at]").fill(in_days(14))
+    market.submit("approve-form", "approved")
+    decided = exchange["logistics"].client.application(application["id"])
+    assert decided["state"] == "approved", decided
+    grant_id = decided["grant_id"]
+
+    firm = open_tab("logistics")
+    firm.sign_in(exchange["logistics"])
+    firm.goto("/console/workspace")
+    row = firm.page.get_by_test_id("grant-row").filter(has_text=CONDITIONAL_CODE)
+    expect(row.first).to_be_visible()
+    expect(firm.page.get_by_test_id("grant-row").filter(has_text=grant_id)).to_have_count(1)
+
+    exchange.checkpoint()
+    index = exchange.entry_index("application.approved", grant_id=grant_id)
+    auditor = open_tab("auditor")
+    auditor.sign_in(exchange["auditor"])
+    auditor.goto(f"/console/audit/entries/{index}")
+    result = auditor.page.get_by_test_id("proof-result")
+    expect(result).to_contain_text(PROOF_VERIFIED)
+    auditor.snap("proof-verified")
+    assert not PROOF_NOT_VERIFIED.search(result.inner_text())
+
+
+def test_language_switch_changes_the_labels(exchange: Exchange, open_tab: OpenTab) -> None:
+    """The English link turns the labels to English, `?lang=zh-CN` back; the choice sticks between pages."""
+    tab = open_tab("bureau")
+    tab.sign_in(exchange["bureau"])
+    html, nav = tab.page.locator("html"), tab.page.locator("nav").first
+
+    tab.goto("/console/", "home-zh")
+    expect(html).to_have_attribute("lang", "zh-CN")
+    zh_labels = nav.inner_text()
+    assert re.search(r"[\u4e00-\u9fff]", zh_labels), zh_labels
+
+    with tab.page.expect_navigation():
+        tab.page.get_by_test_id("lang-en").click()
+    tab.snap("home-en")
+    expect(html).to_have_attribute("lang", "en")
+    expect(nav).not_to_have_text(zh_labels)
+    assert re.search(r"[A-Za-z]{4,}", nav.inner_text())
+    assert not re.search(r"[\u4e00-\u9fff]", nav.inner_text()), nav.inner_text()
+    tab.goto("/console/catalog", "catalog-en")
+    expect(html).to_have_attribute("lang", "en")
+
+    tab.goto("/console/?lang=zh-CN", "home-zh-again")
+    expect(html).to_have_attribute("lang", "zh-CN")
+    expect(nav).to_have_text(zh_labels)
+
+
+def _pages(exchange: Exchange, slug: str) -> list[str]:
+    common = ["/console/", "/console/catalog", "/console/catalog?q=企业"]
+    common.append(f"/console/catalog/{CONDITIONAL_CODE}")
+    own = {
+        "bureau": [],
+        "market": ["/console/inbox", f"/console/applications/{exchange.seeded['waiting_application']['id']}"],
+        "logistics": ["/console/workspace"],
+        "auditor": ["/console/audit", "/console/audit/entries/0"],
+    }
+    return common + own[slug]
+
+
+@pytest.mark.parametrize("slug", ["bureau", "market", "logistics", "auditor"])
+def test_every_page_loads_without_js_errors(exchange: Exchange, open_tab: OpenTab, slug: str) -> None:
+    """Each page an organisation of this kind uses answers 200 and raises no JavaScript error."""
+    tab = open_tab(slug)
+    tab.sign_in(exchange[slug])
+    for path in _pages(exchange, slug):
+        response = tab.goto(path)
+        shown = tab.page.locator("body").inner_text()[:500]
+        assert response.status == 200, f"{path}: {response.status} {shown}"
+        assert tab.page.url.startswith(exchange.url + path.split("?")[0]), f"{path} went to {tab.page.url}"
