@@ -24,7 +24,7 @@ from exchange_api.chain import FakeChain
 from exchange_api.client import ExchangeClient
 from exchange_api.core.config import Settings
 from exchange_api.loopback import serve_in_thread
-from keys import Ed25519SigningKey, SigningKey
+from keys import Ed25519SigningKey, SigningKey, org_code_check, uscc_check_char
 
 REPO = Path(__file__).resolve().parents[2]
 # Under /var/, which .gitignore keeps out of the repository.
@@ -43,7 +43,6 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 LOG_ORIGIN = "tdex.test/console-e2e"
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 # What the proof panel says when the page's script has checked the inclusion proof, and what it
 # must not say (an English "not verified" also contains "verified").
@@ -52,14 +51,10 @@ PROOF_NOT_VERIFIED = re.compile(r"not verified|unverified|failed|未验证|失�
 
 
 def make_uscc(seed: int) -> str:
-    """A valid USCC (both check characters right) derived from `seed`."""
+    """A valid USCC (both check characters right) of a Shenzhen enterprise derived from `seed`."""
     body = f"{seed:08d}"[-8:]
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    value = 11 - sum(int(c, 36) * w for c, w in zip(body, weights, strict=True)) % 11
-    org_check = "X" if value == 10 else "0" if value == 11 else str(value)
-    first17 = "91" + "440300" + body + org_check
-    total = sum(USCC_CHARSET.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
-    return first17 + USCC_CHARSET[(31 - total % 31) % 31]
+    first17 = "91" + "440300" + body + org_code_check(body)
+    return first17 + uscc_check_char(first17)
 
 
 # ---------------------------------------------------------------------------------------------- cast
