@@ -9,7 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from tlog._checkpoint import Checkpoint
 from tlog._note import NoteSigner, NoteVerifier, SignedNote, sign_note, verify_note
 from tlog._verify import verify_consistency
-from tlog.errors import OldSizeMismatchError, SplitViewError, TlogError, TreeShrankError, UnknownLogError
+from tlog.errors import (
+    OldSizeMismatchError,
+    SizeOutOfRangeError,
+    SplitViewError,
+    TlogError,
+    TreeShrankError,
+    UnknownLogError,
+)
 
 
 class Witness:
@@ -73,6 +80,8 @@ class Witness:
             The note or its checkpoint body is malformed.
         UnknownLogError
             The origin is not a log this witness follows.
+        SizeOutOfRangeError
+            ``old_size`` is larger than the checkpoint's size.
         OldSizeMismatchError
             ``old_size`` is not the size last cosigned (``current`` carries that size).
         SignatureInvalidError, NoteUnverifiedError
@@ -90,6 +99,8 @@ class Witness:
         if log_keys is None:
             raise UnknownLogError(claimed.origin)
         verify_note(note, log_keys)
+        if old_size is not None and not 0 <= old_size <= claimed.size:
+            raise SizeOutOfRangeError(old_size, claimed.size, "the old size must be in [0, checkpoint size]")
         with self._lock:
             previous = self._state.get(claimed.origin)
             current = previous.size if previous is not None else 0

@@ -7,7 +7,8 @@ The personality over the blind ``tlog`` core (see docs/audit.md):
 - the log (``AuditLog``): the Merkle tree over the stored leaf hashes, inclusion and consistency
   proofs, stored checkpoints and proof bundles;
 - checkpoints signed by the ``LogOperator`` and cosigned by witnesses (``LocalWitness`` in-process,
-  ``RemoteWitness`` over c2sp.org/tlog-witness, configured with ``parse_witnesses``), anchored in
+  ``RemoteWitness`` over c2sp.org/tlog-witness, configured with ``parse_witnesses``; an auditor
+  serves its own with ``WitnessServer`` / ``create_witness_app`` / ``serve_witness``), anchored in
   batches by the ``Anchorer`` through the AuditAnchor contract;
 - auditor tools: ``check_store`` / ``verify_trail`` (full recomputation), ``verify_bundle``
   (offline, in the pure module ``exchange_api.audit.bundle``), ``ChainMonitor``, ``query_trail``,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from exchange_api.audit._store import DEFAULT_ORIGIN, NewEntry, SqlLeafHashSource, append_entries
     from exchange_api.audit._tamper import TAMPER_KINDS, tamper_entry
     from exchange_api.audit._trail import TrailItem, TrailQuery, query_trail, trail_csv, trail_json
+    from exchange_api.audit._witness_server import WitnessServer, create_witness_app, serve_witness
     from exchange_api.audit.bundle import (
         AnchorInfo,
         AnchorLookup,
@@ -85,6 +87,7 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(("DEFAULT_ORIGIN", "NewEntry", "SqlLeafHashSource", "append_entries"), "_store"),
     **dict.fromkeys(("TAMPER_KINDS", "tamper_entry"), "_tamper"),
     **dict.fromkeys(("TrailItem", "TrailQuery", "query_trail", "trail_csv", "trail_json"), "_trail"),
+    **dict.fromkeys(("WitnessServer", "create_witness_app", "serve_witness"), "_witness_server"),
     **dict.fromkeys(
         (
             "AnchorInfo",
@@ -139,10 +142,12 @@ __all__ = [
     "TrailQuery",
     "TrustedKeys",
     "WitnessClient",
+    "WitnessServer",
     "anchored_checkpoints",
     "append_entries",
     "append_event",
     "check_store",
+    "create_witness_app",
     "export_bundle",
     "format_vkey",
     "log_id_for",
@@ -151,6 +156,7 @@ __all__ = [
     "query_trail",
     "record_sha256",
     "risk_signals",
+    "serve_witness",
     "sign_and_cosign",
     "tamper_entry",
     "trail_csv",

@@ -17,7 +17,7 @@ EXPECTED = {
     "risk_signals", "sign_and_cosign", "tamper_entry", "trail_csv", "trail_json", "verify_bundle",
     "verify_bundle_file", "verify_trail",
     # remote witnesses (c2sp.org/tlog-witness)
-    "RemoteWitness", "parse_witnesses",
+    "RemoteWitness", "parse_witnesses", "WitnessServer", "create_witness_app", "serve_witness",
 }  # fmt: skip
 
 
