@@ -29,6 +29,7 @@ def test_each_kind_of_organisation_signs_in(exchange: Exchange, open_tab: OpenTa
     """An admin, a department, an enterprise and an auditor each sign the challenge and land signed in."""
     member = exchange[slug]
     tab = open_tab(slug)
+    tab.goto("/console/sign-in", "sign-in-page")
     tab.sign_in(member)
     expect(tab.page).not_to_have_url(re.compile(r"/console/sign-in"))
     expect(tab.page.get_by_test_id("signed-in-as")).to_contain_text(member.name)
@@ -58,29 +59,44 @@ def test_wrong_token_shows_a_readable_error(exchange: Exchange, open_tab: OpenTa
 def test_approval_reaches_the_workspace_and_the_audit_proof_verifies(
     exchange: Exchange, open_tab: OpenTab
 ) -> None:
-    """The regulator approves with terms; the firm sees the grant; the auditor's page verifies the entry."""
-    application = exchange.pending_application("冷链物流承运商资质核验")
+    """A firm applies, its regulator approves with terms, the firm sees the grant, the proof verifies."""
+    purpose = "冷链物流承运商资质核验（控制台申请）"
+    firm = open_tab("logistics")
+    firm.sign_in(exchange["logistics"])
+    firm.goto(f"/console/catalog/{CONDITIONAL_CODE}", "catalog-entry")
+    apply = firm.page.get_by_test_id("apply-form")
+    apply.locator("[name=purpose]").fill(purpose)
+    apply.locator("[name=requested_items]").first.check()
+    apply.locator("[name=computation_kinds][value=aggregate]").check()
+    apply.locator("[name=templates]").first.check()
+    firm.submit("apply-form", "applied")
+    expect(firm.page).to_have_url(re.compile(r"/console/workspace"))
+    applied = firm.page.get_by_test_id("application-row").filter(has_text=purpose)
+    expect(applied).to_have_count(1)
+    app_id = applied.get_attribute("data-application-id")
+    assert app_id, "the application row names its application"
+
     market = open_tab("market")
     market.sign_in(exchange["market"])
     market.goto("/console/inbox")
-    market.page.locator(f'a[href$="/console/applications/{application["id"]}"]').first.click()
-    expect(market.page).to_have_url(re.compile(rf"/console/applications/{application['id']}$"))
+    market.page.locator(f'a[href$="/console/applications/{app_id}"]').first.click()
+    expect(market.page).to_have_url(re.compile(rf"/console/applications/{app_id}$"))
     market.snap("application-detail")
     approve = market.page.get_by_test_id("approve-form")
     approve.locator("[name=max_uses]").fill("10")
     approve.locator("[name=privacy_budget]").fill("1")
     approve.locator("[name=expires_at]").fill(in_days(14))
     market.submit("approve-form", "approved")
-    decided = exchange["logistics"].client.application(application["id"])
+    decided = exchange["logistics"].client.application(app_id)
     assert decided["state"] == "approved", decided
     grant_id = decided["grant_id"]
+    grant = exchange["logistics"].client.grant(grant_id)
+    assert (grant["max_uses"], float(grant["privacy_budget"])) == (10, 1.0), grant
 
-    firm = open_tab("logistics")
-    firm.sign_in(exchange["logistics"])
-    firm.goto("/console/workspace")
-    row = firm.page.get_by_test_id("grant-row").filter(has_text=CONDITIONAL_CODE)
-    expect(row.first).to_be_visible()
-    expect(firm.page.get_by_test_id("grant-row").filter(has_text=grant_id)).to_have_count(1)
+    firm.goto("/console/workspace", "workspace-with-grant")
+    row = firm.page.locator(f'[data-testid=grant-row][data-grant-id="{grant_id}"]')
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(CONDITIONAL_CODE)
 
     exchange.checkpoint()
     index = exchange.entry_index("application.approved", grant_id=grant_id)
