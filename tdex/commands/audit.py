@@ -1,5 +1,8 @@
 """`tdex audit`: verify proof bundles offline, check the whole trail, query it, list risks, watch anchors.
 
+`tdex audit witness …` (init, vkey, serve) runs an auditor's own witness; it lives in
+:mod:`tdex.commands._audit_witness`.
+
 Exit status: 0 when everything verified, 1 when something did not (each failure is printed with
 what failed), 2 for unusable input (a file that is not a bundle, a missing option).
 The store is `--db`, else `$DATABASE_URL`, else `sqlite:///./var/exchange.db`.
@@ -16,8 +19,11 @@ from typing import Any
 
 import typer
 
+from tdex.commands._audit_witness import app as witness_app
+
 NAME = "audit"
 app = typer.Typer(help="Auditor tools: proof bundles, full trail check, trail queries, risks, chain monitor.")
+app.add_typer(witness_app, name="witness")
 
 DEFAULT_DB = "sqlite:///./var/exchange.db"
 _DB = typer.Option(None, "--db", help="Store URL (default: $DATABASE_URL or ./var/exchange.db).")
