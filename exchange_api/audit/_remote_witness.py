@@ -103,40 +103,48 @@ class RemoteWitness:
             + note.format()
         )
         try:
-            response = self._http.post(
-                self._url + ADD_CHECKPOINT_PATH,
-                content=body.encode(),
-                headers={"Content-Type": "text/plain; charset=utf-8"},
-            )
+            status, content_type, answer = self._post(body.encode())
         except httpx.HTTPError as err:
             raise WitnessUnreachable(self.name, "audit.witness_unreachable", f"{self._url}: {err}") from err
-        if response.status_code == 200:
-            cosigned = self._add_cosignatures(note, response.content)
+        if status == 200:
+            cosigned = self._add_cosignatures(note, answer)
             with self._lock:
                 self._sizes[checkpoint.origin] = checkpoint.size
             return cosigned
-        text = response.content[:_MAX_RESPONSE].decode("utf-8", "replace").strip()
-        content_type = response.headers.get("content-type", "").split(";")[0].strip()
-        if response.status_code == 409 and content_type == SIZE_CONTENT_TYPE:
+        text = answer.decode("utf-8", "replace").strip()
+        if status == 409 and content_type == SIZE_CONTENT_TYPE:
             size = _size(text)
             if size is None:
                 raise WitnessBadResponse(self.name, "audit.witness_bad_response", f"409 size body {text!r}")
             with self._lock:
                 self._sizes[checkpoint.origin] = size
             raise WitnessSizeConflict(self.name, size, f"it last cosigned size {size}, not {old}")
-        if 400 <= response.status_code < 500:
+        if 400 <= status < 500:
             code, _, message = text.partition(": ")
             # The witness names its refusal with a stable code first; a foreign witness may not.
-            reason = code if code and " " not in code and message else f"http.{response.status_code}"
-            raise WitnessRefused(self.name, reason, f"{response.status_code}: {text}")
+            reason = code if code and " " not in code and message else f"http.{status}"
+            raise WitnessRefused(self.name, reason, f"{status}: {text}")
         raise WitnessUnreachable(
-            self.name, "audit.witness_unreachable", f"{self._url} answered {response.status_code}: {text}"
+            self.name, "audit.witness_unreachable", f"{self._url} answered {status}: {text}"
         )
+
+    def _post(self, body: bytes) -> tuple[int, str, bytes]:
+        """POST an add-checkpoint body; return status, media type and the answer (capped)."""
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        with self._http.stream(
+            "POST", self._url + ADD_CHECKPOINT_PATH, content=body, headers=headers
+        ) as response:
+            # Read with a cap: a witness is trusted for its signature, not for the size of its answer.
+            answer = b""
+            for chunk in response.iter_bytes():
+                answer += chunk
+                if len(answer) > _MAX_RESPONSE:
+                    raise WitnessBadResponse(self.name, "audit.witness_bad_response", "answer too long")
+            media_type = response.headers.get("content-type", "").split(";")[0].strip()
+            return response.status_code, media_type, answer
 
     def _add_cosignatures(self, note: SignedNote, answer: bytes) -> SignedNote:
         """The note with the answer's signature lines by the pinned key (replacing older ones)."""
-        if len(answer) > _MAX_RESPONSE:
-            raise WitnessBadResponse(self.name, "audit.witness_bad_response", "answer too long")
         try:
             answered = SignedNote.parse(note.text.encode() + b"\n" + answer)
             verified = verify_note(answered, [self._verifier])

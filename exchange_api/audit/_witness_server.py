@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from exchange_api.audit._remote_witness import ADD_CHECKPOINT_PATH, SIZE_CONTENT_TYPE
 from exchange_api.audit.bundle import format_vkey, parse_vkey
-from exchange_api.audit.errors import WitnessRequestMalformed
+from exchange_api.audit.errors import WitnessConfigInvalid, WitnessRequestMalformed
 from keys import Ed25519SigningKey
 from tlog import (
     SIGNATURE_TYPE_COSIGNATURE_V1,
@@ -109,7 +109,7 @@ class WitnessServer:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not logs:
-            raise ValueError("a witness needs at least one log to follow")
+            raise WitnessConfigInvalid("a witness needs at least one log to follow")
         self._name = name
         self._key = key
         self._path = Path(state_path)

@@ -117,6 +117,8 @@ def test_bundle_cosigned_by_a_remote_witness_verifies(
     result = runner.invoke(audit_cli.app, ["verify", str(tmp_path / "b.json"), *keys])
     assert result.exit_code == 0, result.output
     assert f"cosigned by {NAME}" in result.output
+    unpinned = runner.invoke(audit_cli.app, ["verify", str(tmp_path / "b.json")])  # the bundle's own keys
+    assert unpinned.exit_code == 0 and f"cosigned by {NAME}" in unpinned.output, unpinned.output
     other = format_vkey(NAME, Ed25519SigningKey.generate().verify_key, SIGNATURE_TYPE_COSIGNATURE_V1)
     wrong = runner.invoke(
         audit_cli.app,

@@ -12,6 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 import tlog
 from exchange_api.audit import (
@@ -26,6 +32,7 @@ from exchange_api.audit.errors import (
     WitnessBadResponse,
     WitnessConfigInvalid,
     WitnessRefused,
+    WitnessRequestMalformed,
     WitnessSizeConflict,
     WitnessUnreachable,
 )
@@ -61,11 +68,18 @@ def make_server(state: Path) -> WitnessServer:
 @contextmanager
 def serving(server: WitnessServer) -> Iterator[str]:
     """Run the witness app on a free loopback port in a thread; yield its URL; stop it."""
+    with serving_app(create_witness_app(server)) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Starlette) -> Iterator[str]:
+    """Run an ASGI app on a free loopback port in a thread; yield its URL; stop it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)  # connections queue here until uvicorn accepts them: no wait needed
     port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(create_witness_app(server), log_level="error", access_log=False))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -346,3 +360,45 @@ def format_other_vkey(name: str) -> str:
     from exchange_api.audit import format_vkey
 
     return format_vkey(name, Ed25519SigningKey(b"\x55" * 32).verify_key, tlog.SIGNATURE_TYPE_COSIGNATURE_V1)
+
+
+def foreign_witness(status: int, text: str) -> Starlette:
+    """A stand-in witness that answers every add-checkpoint with ``status`` and ``text``."""
+
+    async def answer(request: Request) -> PlainTextResponse:
+        await request.body()
+        return PlainTextResponse(text, status)
+
+    return Starlette(routes=[Route("/add-checkpoint", answer, methods=["POST"])])
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "error", "reason"),
+    [
+        (503, "down for maintenance", WitnessUnreachable, "audit.witness_unreachable"),
+        (200, "x" * (65 * 1024), WitnessBadResponse, "audit.witness_bad_response"),
+        (200, "\u2014 auditor.test/witness AAAA\n", WitnessBadResponse, "tlog.note_malformed"),
+        (409, "not a size", WitnessRefused, "http.409"),
+        (400, "bad request", WitnessRefused, "http.400"),
+    ],
+)
+def test_foreign_answers_are_typed(status: int, text: str, error: type[WitnessRefused], reason: str) -> None:
+    """Server errors, oversized or unverifiable answers and uncoded refusals each get their typed error."""
+    with serving_app(foreign_witness(status, text)) as url, remote(url) as witness:
+        with pytest.raises(error) as caught:
+            witness.cosign(Log(4).note(4), [])
+        assert type(caught.value) is error and caught.value.reason == reason
+        assert witness.last_size(ORIGIN) is None
+
+
+# A witness for the parser property below; it never reaches its state file (nothing is cosigned).
+PARSE_SERVER = WitnessServer(NAME, WITNESS_KEY, {ORIGIN: [OPERATOR.vkey]}, Path("/nonexistent/state.json"))
+BODIES = st.binary(max_size=400) | st.text(max_size=400).map(str.encode)
+
+
+@settings(max_examples=200, deadline=None)
+@given(BODIES | BODIES.map(lambda rest: b"old 0\n\n" + rest) | BODIES.map(lambda rest: NOTE.encode() + rest))
+def test_any_body_is_refused_with_a_typed_error(data: bytes) -> None:
+    """Arbitrary bodies never crash the witness: each is refused as malformed or by a tlog check."""
+    with pytest.raises((WitnessRequestMalformed, tlog.TlogError)):
+        PARSE_SERVER.add_checkpoint(data)
