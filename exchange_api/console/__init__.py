@@ -19,7 +19,7 @@ from exchange_api.console._auth import sign_challenge
 __all__ = ["PAGES", "install", "sign_challenge"]
 
 # Page modules, each with a `router` of ConsoleRoute routes, mounted under /console.
-PAGES: tuple[str, ...] = ("home", "workspace", "catalog", "inbox")
+PAGES: tuple[str, ...] = ("home", "workspace", "catalog", "inbox", "audit")
 
 
 def install(app: FastAPI) -> None:
