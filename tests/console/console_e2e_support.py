@@ -7,6 +7,7 @@ A uniquely named module (each test folder has its own conftest): the fixtures in
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, Response
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Playwright, Response
 
 from exchange_api.app import create_app
 from exchange_api.audit import Anchorer, AnchorPolicy, AuditLog, LocalWitness, LogOperator
@@ -47,7 +48,7 @@ LOG_ORIGIN = "tdex.test/console-e2e"
 # What the proof panel says when the page's script has checked the inclusion proof, and what it
 # must not say (an English "not verified" also contains "verified").
 PROOF_VERIFIED = re.compile(r"verified|已验证", re.IGNORECASE)
-PROOF_NOT_VERIFIED = re.compile(r"not verified|unverified|failed|未验证|失败|不通过", re.IGNORECASE)
+PROOF_NOT_VERIFIED = re.compile(r"not verif|unverified|failed|未验证|失败|不通过|无法", re.IGNORECASE)
 
 
 def make_uscc(seed: int) -> str:
@@ -309,8 +310,9 @@ class ConsoleTab:
     def snap(self, name: str | None = None) -> Path:
         """Save a full-page screenshot of what the tab shows now, named after the test, org and page."""
         label = name or self.page.url.removeprefix(self.base_url)
-        path = SCREENSHOTS / f"{self._prefix}--{len(self.screenshots) + 1:02d}-{_slug(label)}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        path = SCREENSHOTS / f"{self._prefix}--{len(self.screenshots) + 1:02d}-{_slug(label)}.jpg"
+        # JPEG: half the time of PNG for a long page, and the text stays legible at this quality.
+        self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=85)
         self.screenshots.append(path)
         return path
 
@@ -332,14 +334,35 @@ class ConsoleTab:
         self.submit("sign-in-form", f"signed-in-{member.slug}")
 
 
-def new_tab(browser: Browser, base_url: str, test_name: str, who: str) -> ConsoleTab:
-    """A tab in a fresh browser context (its own cookies) for one organisation."""
+def clear_screenshots() -> None:
+    """Remove the previous run's screenshots, so the folder shows this run's pages only."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for stale in SCREENSHOTS.glob("*.*"):
+        stale.unlink()
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    """A fresh browser context (its own cookies), as a browser in the city would present itself."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
     )
     context.set_default_timeout(10_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return ConsoleTab(context.new_page(), base_url, test_name, who)
+    return context
+
+
+_PROOF_BLOCK = re.compile(r'(<script type="application/json" id="proof-data">)(.*?)(</script>)', re.DOTALL)
+
+
+def tamper_audit_path(html: str) -> str:
+    """The entry page `html` with one hash of its audit path altered in the data its script checks."""
+    found = _PROOF_BLOCK.search(html)
+    assert found is not None, "the entry page has no #proof-data block"
+    data = json.loads(found.group(2))
+    assert data["proof"], "the entry's audit path is empty (a one-entry tree): nothing to alter"
+    first = data["proof"][0]
+    data["proof"][0] = first[:-1] + ("0" if first[-1] != "0" else "1")
+    block = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return html[: found.start(2)] + block + html[found.end(2) :]
 
 
 def in_days(days: int) -> str:

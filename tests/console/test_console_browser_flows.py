@@ -13,14 +13,16 @@ from console_e2e_support import (
     ConsoleTab,
     Exchange,
     in_days,
+    tamper_audit_path,
 )
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from keys import SigningKey
 
 pytestmark = pytest.mark.browser
 
-OpenTab = Callable[[str], ConsoleTab]
+OpenTab = Callable[[str], ConsoleTab]  # a tab in a fresh, signed-out context
+TabAs = Callable[[str], ConsoleTab]  # a tab signed in as a member of the cast
 STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|File \".*\.py\", line \d+")
 
 
@@ -56,13 +58,10 @@ def test_wrong_token_shows_a_readable_error(exchange: Exchange, open_tab: OpenTa
     expect(tab.page).to_have_url(re.compile(r"/console/sign-in"))
 
 
-def test_approval_reaches_the_workspace_and_the_audit_proof_verifies(
-    exchange: Exchange, open_tab: OpenTab
-) -> None:
+def test_approval_flow_inbox_to_workspace_to_audit_proof(exchange: Exchange, tab_as: TabAs) -> None:
     """A firm applies, its regulator approves with terms, the firm sees the grant, the proof verifies."""
     purpose = "冷链物流承运商资质核验（控制台申请）"
-    firm = open_tab("logistics")
-    firm.sign_in(exchange["logistics"])
+    firm = tab_as("logistics")
     firm.goto(f"/console/catalog/{CONDITIONAL_CODE}", "catalog-entry")
     apply = firm.page.get_by_test_id("apply-form")
     apply.locator("[name=purpose]").fill(purpose)
@@ -76,8 +75,7 @@ def test_approval_reaches_the_workspace_and_the_audit_proof_verifies(
     app_id = applied.get_attribute("data-application-id")
     assert app_id, "the application row names its application"
 
-    market = open_tab("market")
-    market.sign_in(exchange["market"])
+    market = tab_as("market")
     market.goto("/console/inbox")
     market.page.locator(f'a[href$="/console/applications/{app_id}"]').first.click()
     expect(market.page).to_have_url(re.compile(rf"/console/applications/{app_id}$"))
@@ -100,13 +98,30 @@ def test_approval_reaches_the_workspace_and_the_audit_proof_verifies(
 
     exchange.checkpoint()
     index = exchange.entry_index("application.approved", grant_id=grant_id)
-    auditor = open_tab("auditor")
-    auditor.sign_in(exchange["auditor"])
+    auditor = tab_as("auditor")
     auditor.goto(f"/console/audit/entries/{index}")
     result = auditor.page.get_by_test_id("proof-result")
+    expect(result).to_have_attribute("data-verified", "true")
     expect(result).to_contain_text(PROOF_VERIFIED)
     auditor.snap("proof-verified")
     assert not PROOF_NOT_VERIFIED.search(result.inner_text())
+
+
+def test_a_tampered_audit_path_does_not_verify(exchange: Exchange, tab_as: TabAs) -> None:
+    """The page's script recomputes the root itself: one altered audit-path hash and it says no."""
+    index = exchange.entry_index("application.granted")
+    auditor = tab_as("auditor")
+
+    def tamper(route: Route) -> None:
+        original = route.fetch()
+        route.fulfill(response=original, body=tamper_audit_path(original.text()))
+
+    auditor.page.route(f"**/console/audit/entries/{index}", tamper)
+    auditor.goto(f"/console/audit/entries/{index}", "tampered-entry")
+    result = auditor.page.get_by_test_id("proof-result")
+    expect(result).to_have_attribute("data-verified", "false")
+    expect(result).to_contain_text(PROOF_NOT_VERIFIED)
+    auditor.snap("tampered-proof-refused")
 
 
 def test_language_switch_changes_the_labels(exchange: Exchange, open_tab: OpenTab) -> None:
@@ -148,10 +163,9 @@ def _pages(exchange: Exchange, slug: str) -> list[str]:
 
 
 @pytest.mark.parametrize("slug", ["bureau", "market", "logistics", "auditor"])
-def test_every_page_loads_without_js_errors(exchange: Exchange, open_tab: OpenTab, slug: str) -> None:
+def test_every_page_loads_without_js_errors(exchange: Exchange, tab_as: TabAs, slug: str) -> None:
     """Each page an organisation of this kind uses answers 200 and raises no JavaScript error."""
-    tab = open_tab(slug)
-    tab.sign_in(exchange[slug])
+    tab = tab_as(slug)
     for path in _pages(exchange, slug):
         response = tab.goto(path)
         shown = tab.page.locator("body").inner_text()[:500]
