@@ -338,7 +338,7 @@ def clear_screenshots() -> None:
     """Remove the previous run's screenshots, so the folder shows this run's pages only."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for stale in SCREENSHOTS.glob("*.*"):
-        stale.unlink()
+        stale.unlink(missing_ok=True)  # another run may be clearing the folder too
 
 
 def new_context(browser: Browser) -> BrowserContext:
