@@ -10,9 +10,7 @@ with :class:`~exchange_api.audit.RemoteWitness`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange_api.audit._models import AuditCheckpointRow
+from exchange_api.audit._witness_state import load_witness_state, save_witness_state
 from exchange_api.audit.bundle import format_vkey, parse_vkey
 from exchange_api.audit.errors import WitnessRefused, WitnessSizeConflict
 from keys import Ed25519SigningKey
@@ -97,10 +96,7 @@ class LocalWitness:
         self._name = name
         self._key = key
         self._path = Path(state_path) if state_path is not None else None
-        state: dict[str, Checkpoint] = {}
-        if self._path is not None and self._path.exists():
-            saved = json.loads(self._path.read_text(encoding="utf-8"))
-            state = {origin: Checkpoint.from_text(text) for origin, text in saved.items()}
+        state = load_witness_state(self._path) if self._path is not None else {}
         signer = NoteSigner.ed25519(name, key.verify_key.public_bytes, key)
         verifiers = {origin: [parse_vkey(v) for v in vkeys] for origin, vkeys in logs.items()}
         self._witness = Witness(signer, verifiers, state)
@@ -125,11 +121,7 @@ class LocalWitness:
 
     def _save(self) -> None:
         assert self._path is not None
-        data = {origin: cp.to_text() for origin, cp in self._witness.state().items()}
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=self._path.parent, delete=False, suffix=".tmp") as tmp:
-            json.dump(data, tmp, indent=2, sort_keys=True)
-        os.replace(tmp.name, self._path)
+        save_witness_state(self._path, self._witness.state())
 
 
 class ProofSource(Protocol):

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import json
 import logging
 import os
 import re
-import secrets
 import socket
 import threading
 import time
@@ -33,6 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from exchange_api.audit._remote_witness import ADD_CHECKPOINT_PATH, SIZE_CONTENT_TYPE
+from exchange_api.audit._witness_state import load_witness_state, save_witness_state
 from exchange_api.audit.bundle import format_vkey, parse_vkey
 from exchange_api.audit.errors import WitnessConfigInvalid, WitnessRequestMalformed
 from keys import Ed25519SigningKey
@@ -53,7 +51,7 @@ from tlog import (
     cosignature_v1_signer,
 )
 
-__all__ = ["MAX_BODY", "WitnessServer", "create_witness_app", "load_witness_state", "serve_witness"]
+__all__ = ["MAX_BODY", "WitnessServer", "create_witness_app", "serve_witness"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,33 +60,6 @@ MAX_BODY = 64 * 1024
 
 MAX_PROOF_LINES = 63  # tlog-witness: a client MUST NOT send more
 _OLD_LINE = re.compile(r"old (0|[1-9][0-9]{0,19})")
-
-
-def load_witness_state(path: Path) -> dict[str, Checkpoint]:
-    """The last cosigned checkpoint per origin from a state file (empty when there is none yet)."""
-    if not path.exists():
-        return {}
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    return {origin: Checkpoint.from_text(text) for origin, text in saved.items()}
-
-
-def _save_state(path: Path, state: Mapping[str, Checkpoint]) -> None:
-    # Written to a temporary file, synced, then renamed: a crash leaves the old state or the new
-    # one, never half of one, and the new one is on disk before the cosignature is returned.
-    data = json.dumps({o: cp.to_text() for o, cp in state.items()}, indent=2, sort_keys=True).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 class WitnessServer:
@@ -159,7 +130,7 @@ class WitnessServer:
             # cosignature of the unsaved checkpoint has left, and after a restart the witness is
             # back at a state it did sign.
             with self._save_lock:
-                _save_state(self._path, self._witness.state())
+                save_witness_state(self._path, self._witness.state())
         return tuple(s for s in cosigned.signatures if (s.name, s.key_id) == (self._name, self._key_id))
 
 
