@@ -154,7 +154,7 @@ def _pages(exchange: Exchange, slug: str) -> list[str]:
     common = ["/console/", "/console/catalog", "/console/catalog?q=企业"]
     common.append(f"/console/catalog/{CONDITIONAL_CODE}")
     own = {
-        "bureau": [],
+        "bureau": ["/console/audit"],
         "market": ["/console/inbox", f"/console/applications/{exchange.seeded['waiting_application']['id']}"],
         "logistics": ["/console/workspace"],
         "auditor": ["/console/audit", "/console/audit/entries/0"],
@@ -164,10 +164,14 @@ def _pages(exchange: Exchange, slug: str) -> list[str]:
 
 @pytest.mark.parametrize("slug", ["bureau", "market", "logistics", "auditor"])
 def test_every_page_loads_without_js_errors(exchange: Exchange, tab_as: TabAs, slug: str) -> None:
-    """Each page an organisation of this kind uses answers 200 and raises no JavaScript error."""
+    """Each page an organisation of this kind uses answers 200, raises no JS error and is saved."""
     tab = tab_as(slug)
     for path in _pages(exchange, slug):
         response = tab.goto(path)
         shown = tab.page.locator("body").inner_text()[:500]
         assert response.status == 200, f"{path}: {response.status} {shown}"
         assert tab.page.url.startswith(exchange.url + path.split("?")[0]), f"{path} went to {tab.page.url}"
+        if "/audit/entries/" in path:  # its script runs after load: wait for its verdict
+            expect(tab.page.get_by_test_id("proof-result")).to_have_attribute("data-verified", "true")
+    saved = [shot for shot in tab.screenshots if shot.stat().st_size > 0]
+    assert len(saved) >= len(_pages(exchange, slug)), tab.screenshots
