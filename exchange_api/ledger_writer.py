@@ -76,6 +76,12 @@ class LedgerWriter:
         """The contracts this writer sends to."""
         return self._dep
 
+    def accounts(self) -> list[str]:
+        """The accounts this writer signs with, when its signers are a fixed map (else none known)."""
+        if callable(self._signers):
+            return []
+        return [str(s.address).lower() for s in self._signers.values()]
+
     # ------------------------------------------------------------------ transport
     def _signer(self, org_id: str) -> ledger.Signer:
         signer = self._signers(org_id) if callable(self._signers) else self._signers.get(org_id)

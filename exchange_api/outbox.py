@@ -10,8 +10,6 @@ rows keep their state and retry with back-off; nothing is dropped.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange_api.background import BackgroundLoop
 from exchange_api.chain import SIGNERS, ChainWriter, PreparedTx
 from exchange_api.core.config import Settings
 from exchange_api.core.db import session_scope
@@ -29,7 +28,6 @@ from exchange_api.services.events import record_event
 
 __all__ = ["Relay", "RelayStats"]
 
-log = logging.getLogger(__name__)
 _MAX_BACKOFF_S = 60.0
 
 
@@ -71,32 +69,19 @@ class Relay:
         self._batch = batch
         # A test hook: called after a broadcast and before the relay records it (to simulate a crash).
         self._after_broadcast = after_broadcast
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Straight on while rows move, `relay_interval_s` when idle, backing off while passes fail.
+        self._loop = BackgroundLoop(
+            "outbox-relay", lambda: self.run_once().progressed, settings.relay_interval_s
+        )
 
     # ------------------------------------------------------------------ loop
     def start(self) -> None:
         """Run passes in a background thread until `stop()`."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the background thread after its current pass."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stats = self.run_once()
-            except Exception:  # the relay must outlive any single failure; the row keeps its state
-                log.exception("outbox relay pass failed")
-                stats = RelayStats(unavailable=True)
-            if not stats.progressed:
-                self._stop.wait(self._settings.relay_interval_s)
+        self._loop.stop()
 
     def drain(self, max_passes: int = 100) -> RelayStats:
         """Run passes until nothing moves (tests, the demo, the benchmark); returns the totals."""

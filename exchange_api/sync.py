@@ -8,8 +8,6 @@ the store no longer has becomes a `ChainDiscrepancy` row that the bureau and aud
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,16 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange_api.background import BackgroundLoop
 from exchange_api.core.config import Settings
 from exchange_api.core.db import session_scope
-from exchange_api.errors import ChainUnavailable
 from exchange_api.models import ChainDiscrepancy, Grant, OutboxEntry, Resource, ResourceVersion, SyncCursor
 from exchange_api.services.context import SYSTEM, Ctx, utcnow
 from exchange_api.services.events import record_event
 
 __all__ = ["ChainEvent", "ChainReader", "ChainSync"]
 
-log = logging.getLogger(__name__)
 CURSOR = "chain-events"
 
 
@@ -68,31 +65,19 @@ class ChainSync:
         self._reader = reader
         self._settings = settings
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("chain-sync", self._pass, settings.sync_interval_s)
 
     def start(self) -> None:
         """Sync in a background thread until `stop()`."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="chain-sync", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the background thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        self._loop.stop()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except ChainUnavailable:
-                pass
-            except Exception:  # the sync must outlive any single failure
-                log.exception("chain sync pass failed")
-            self._stop.wait(self._settings.sync_interval_s)
+    def _pass(self) -> bool:
+        self.run_once()
+        return False  # events arrive with blocks: always wait `sync_interval_s` before the next read
 
     def run_once(self) -> int:
         """Read new events and record disagreements; returns how many were found in this pass."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import pickle
 import select
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -64,15 +63,10 @@ def serve(keys: OrgKeys, settings: NodeSettings, ready: Callable[[str], None]) -
     import uvicorn
 
     from sandbox.node import create_app
+    from tdex.serving import listen_socket
 
     service = build_service(keys, settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it a keep-alive response leaves in two segments and
-    # the second waits for the client's delayed ACK (~40 ms per request on loopback).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((settings.host, settings.port))
-    sock.listen(128)
+    sock = listen_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(create_app(service), log_level=settings.log_level, access_log=False)
     server = uvicorn.Server(config)

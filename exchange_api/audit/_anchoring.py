@@ -21,9 +21,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from exchange_api.audit._checkpoints import (
@@ -37,6 +37,8 @@ from exchange_api.audit._log import AuditLog
 from exchange_api.audit._models import AuditCheckpointRow, AuditEntryRow
 from exchange_api.audit._store import ensure_log, log_size
 from exchange_api.audit.bundle import log_id_for
+from exchange_api.audit.errors import AnchorFailed
+from exchange_api.background import BackgroundLoop
 from exchange_api.core.db import session_scope
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ __all__ = [
     "AnchorReceipt",
     "AnchorTarget",
     "Anchorer",
+    "AnchoringStatus",
     "LedgerAnchorTarget",
     "TickResult",
 ]
@@ -56,6 +59,11 @@ log = logging.getLogger(__name__)
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back naive; the store only ever writes UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,35 @@ class LedgerAnchorTarget:
         return None
 
 
+@dataclass(frozen=True)
+class AnchoringStatus:
+    """Where anchoring stands: the log's size, the largest anchored size, and how stale that is.
+
+    ``lag_s`` is the age of the oldest entry no anchored checkpoint covers yet (0 when every entry
+    is covered): what an auditor reading the chain would miss, and for how long.
+    """
+
+    log_size: int
+    anchored_size: int
+    lag_s: float
+    pending_checkpoints: int
+    last_error: str | None
+    failures: int
+    running: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The status as a JSON object (``/readyz`` details)."""
+        return {
+            "log_size": self.log_size,
+            "anchored_size": self.anchored_size,
+            "lag_s": round(self.lag_s, 3),
+            "pending_checkpoints": self.pending_checkpoints,
+            "last_error": self.last_error,
+            "failures": self.failures,
+            "running": self.running,
+        }
+
+
 @dataclass
 class TickResult:
     """What one tick did: the checkpoint it signed, the one it anchored, the error that stopped it."""
@@ -163,9 +200,7 @@ class Anchorer:
         self.target = target
         self.policy = policy or AnchorPolicy()
         self._clock = clock
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("audit-anchorer", self._pass, interval_s)
         self._lock = threading.Lock()
         with session_scope(log.sessions) as session:
             ensure_log(session, operator.origin, clock())
@@ -265,25 +300,49 @@ class Anchorer:
             )
             result.anchored = anchored
 
+    # ------------------------------------------------------------------ state
+
+    def status(self, now: dt.datetime | None = None) -> AnchoringStatus:
+        """Where anchoring stands, read from the store (so any process sees the same answer)."""
+        now = now or self._clock()
+        with session_scope(self.log.sessions) as session:
+            size = log_size(session)
+            anchored = session.scalar(
+                select(func.max(AuditCheckpointRow.size)).where(AuditCheckpointRow.status == "anchored")
+            )
+            covered = int(anchored or 0)
+            oldest = session.scalar(select(AuditEntryRow.occurred_at).where(AuditEntryRow.idx == covered))
+            pending, last_error = session.execute(
+                select(func.count(), func.max(AuditCheckpointRow.last_error)).where(
+                    AuditCheckpointRow.status == "pending"
+                )
+            ).one()
+        lag = 0.0
+        if size > covered and oldest is not None:
+            lag = max(0.0, (now - _aware(oldest)).total_seconds())
+        return AnchoringStatus(
+            log_size=size,
+            anchored_size=covered,
+            lag_s=lag,
+            pending_checkpoints=int(pending or 0),
+            last_error=last_error,
+            failures=self._loop.failures,
+            running=self._loop.running,
+        )
+
     # ------------------------------------------------------------------ background loop
 
+    def _pass(self) -> bool:
+        result = self.tick()
+        if result.error is not None:
+            # Raising lets the loop back off while the chain is down; the row stays pending.
+            raise AnchorFailed(result.error)
+        return False  # thresholds are measured in entries and seconds: wait an interval either way
+
     def start(self) -> None:
-        """Tick in a background thread until :meth:`stop`."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="audit-anchorer", daemon=True)
-        self._thread.start()
+        """Tick in a background thread until :meth:`stop`, backing off while anchoring fails."""
+        self._loop.start()
 
     def stop(self) -> None:
         """Stop the background thread after its current tick."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # the loop must outlive one failure; rows keep their state
-                log.exception("audit anchoring tick failed")
-            self._stop.wait(self._interval)
+        self._loop.stop()

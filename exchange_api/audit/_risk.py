@@ -51,8 +51,11 @@ class RiskRules:
     timezone: str = "Asia/Shanghai"
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     workdays: frozenset[dt.date] = field(default_factory=frozenset)
-    #: Privacy budget of each grant in micro-ε (grant id as receipts name it), for sandbox receipts.
+    #: Privacy budget of each grant in micro-ε, for the nodes' receipts (keyed as ``grant_ids`` maps).
     budget_micro: Mapping[str, int] = field(default_factory=dict)
+    #: The exchange's grant id of each chain grant id, so receipts that name only the chain's id
+    #: count against the same grant as the exchange's own entries.
+    grant_ids: Mapping[str, str] = field(default_factory=dict)
 
     def is_working_time(self, moment: dt.datetime) -> bool:
         """Whether ``moment`` falls in working hours on a working day, in the rules' time zone."""
@@ -137,14 +140,34 @@ def _signal(kind: str, subject: str, detail: str, rows: Sequence[_Row]) -> RiskS
     return RiskSignal(kind, subject, detail, tuple(r.idx for r in rows), rows[0].at, rows[-1].at)
 
 
-def _jobs(rows: Iterable[_Row]) -> dict[str, list[_Row]]:
+def _grant(record: Mapping[str, Any], rules: RiskRules) -> str:
+    """The grant an entry is about, by the exchange's id whenever it is known.
+
+    A node's receipt names the grant by its chain id (``grant_id``, what the node checked on
+    chain); the exchange adds its own ``exchange_grant_id`` when it records the receipt, and
+    ``rules.grant_ids`` maps the chain ids of anchored grants, so that receipts and the exchange's
+    own job entries count against one grant.
+    """
+    given = record.get("exchange_grant_id")
+    if given:
+        return str(given)
+    grant = str(record.get("grant_id") or "")
+    return rules.grant_ids.get(grant, grant)
+
+
+def _job(record: Mapping[str, Any], idx: int) -> str:
+    # Likewise: a node's receipt carries the node's job id and the exchange's (one per computation).
+    return str(record.get("exchange_job_id") or record.get("job_id") or idx)
+
+
+def _jobs(rows: Iterable[_Row], rules: RiskRules) -> dict[str, list[_Row]]:
     """Per grant, one row per job (its first entry), in time order."""
     seen: set[tuple[str, str]] = set()
     per_grant: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
         if row.kind not in _JOB_KINDS:
             continue
-        grant, job = str(row.record.get("grant_id", "")), str(row.record.get("job_id", row.idx))
+        grant, job = _grant(row.record, rules), _job(row.record, row.idx)
         if grant and (grant, job) not in seen:
             seen.add((grant, job))
             per_grant[grant].append(row)
@@ -166,7 +189,7 @@ def _densest(rows: Sequence[_Row], window_s: int) -> list[_Row]:
 
 def _query_rates(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSignal]:
     out = []
-    for grant, jobs in sorted(_jobs(rows).items()):
+    for grant, jobs in sorted(_jobs(rows, rules).items()):
         burst = _densest(jobs, rules.rate_window_s)
         if len(burst) > rules.max_jobs_per_window:
             detail = (
@@ -187,7 +210,7 @@ def _small_group_refusals(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSi
         )
         nodes = row.kind == "tdex.sandbox.receipt" and row.record.get("error_code") == _GROUP_TOO_SMALL
         if ours or nodes:
-            per_grant[str(row.record.get("grant_id", ""))].append(row)
+            per_grant[_grant(row.record, rules)].append(row)
     out = []
     for grant, refusals in sorted(per_grant.items()):
         burst = _densest(refusals, rules.refusal_window_s)
@@ -212,7 +235,7 @@ def _budgets(rows: Sequence[_Row], rules: RiskRules) -> list[RiskSignal]:
     spent: dict[str, int] = defaultdict(int)
     spenders: dict[str, list[_Row]] = defaultdict(list)
     for row in rows:
-        grant = str(row.record.get("grant_id", ""))
+        grant = _grant(row.record, rules)
         if row.kind == "job.receipt" and "budget_left" in row.record and "budget_total" in row.record:
             latest[grant] = row
         elif row.kind == "tdex.sandbox.receipt":

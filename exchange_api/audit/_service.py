@@ -6,8 +6,13 @@ them (an ``org:`` ref of their own). Checkpoints and consistency proofs are publ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from exchange_api.audit._log import AuditLog, CheckpointView
 from exchange_api.audit._models import AuditEntryRef
@@ -25,6 +30,7 @@ from exchange_api.audit._schemas import (
 from exchange_api.audit._store import read_entry
 from exchange_api.audit._trail import TrailItem, TrailQuery, query_trail
 from exchange_api.audit.errors import EntryNotFound
+from exchange_api.models import Application, Grant, OutboxEntry
 from exchange_api.schemas.orgs import Role
 from exchange_api.services.context import Ctx
 from exchange_api.services.orgs import require_role
@@ -139,9 +145,40 @@ def trail(ctx: Ctx, query: TrailQuery) -> TrailPage:
     return TrailPage(entries=[i.to_json() for i in items], next_after=next_after)
 
 
+def grant_budgets(session: Session) -> tuple[dict[str, int], dict[str, str]]:
+    """Each grant's privacy budget in micro-ε by its id, and its id by its chain id once anchored.
+
+    The nodes' receipts name grants by chain id: the id ``applyFor`` returned, kept in the result
+    of the application's anchored outbox row (as ``services.jobs.chain_grant_id`` reads it).
+    """
+    rows = session.execute(
+        select(Grant.id, Grant.privacy_budget, OutboxEntry.result)
+        .join(Application, Application.id == Grant.application_id)
+        .outerjoin(OutboxEntry, OutboxEntry.id == Application.apply_outbox_id)
+    )
+    budgets: dict[str, int] = {}
+    ids: dict[str, str] = {}
+    for grant_id, budget, result in rows:
+        # Micro-ε is the chain's unit (services/applications.py); a malformed budget just has none.
+        with contextlib.suppress(InvalidOperation):
+            budgets[grant_id] = int(Decimal(budget) * 1_000_000)
+        chain_id = (result or {}).get("chain_application_id")
+        if chain_id is not None:
+            ids[str(int(chain_id))] = grant_id
+    return budgets, ids
+
+
+def exchange_risk_rules(
+    session: Session, holidays: frozenset[dt.date] = frozenset(), workdays: frozenset[dt.date] = frozenset()
+) -> RiskRules:
+    """The default rules with this exchange's calendar, grant budgets and chain grant ids."""
+    budgets, ids = grant_budgets(session)
+    return RiskRules(holidays=holidays, workdays=workdays, budget_micro=budgets, grant_ids=ids)
+
+
 def risks(ctx: Ctx, since: dt.datetime | None, until: dt.datetime | None) -> RiskPage:
     """Risk signals over the trail (ADMIN and AUDITOR only)."""
     require_role(ctx, Role.ADMIN, Role.AUDITOR)
-    rules = RiskRules(holidays=ctx.settings.holidays, workdays=ctx.settings.workdays)
+    rules = exchange_risk_rules(ctx.session, ctx.settings.holidays, ctx.settings.workdays)
     found = risk_signals(ctx.session, rules, since=since, until=until)
     return RiskPage(signals=[s.to_json() for s in found])

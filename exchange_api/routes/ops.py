@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -25,13 +25,14 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exchange_api.audit._anchoring import Anchorer, AnchoringStatus
 from exchange_api.core import db
 from exchange_api.core.db import session_scope
 from exchange_api.logs import ACCESS_LOGGER, safe_request_id
 from exchange_api.metrics import CONTENT_TYPE, Gauge, Registry
 from exchange_api.models import OutboxEntry
 
-__all__ = ["install", "node_urls_from_env", "router"]
+__all__ = ["install", "node_names", "router"]
 
 router = APIRouter(tags=["operations"], include_in_schema=False)
 log = logging.getLogger(ACCESS_LOGGER)
@@ -40,11 +41,10 @@ PROBE_TIMEOUT_S = 2.0
 NODE_CACHE_S = 15.0
 
 
-def node_urls_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """`TDEX_NODE_URLS` (comma-separated base URLs) as node name -> URL; the name is the host."""
-    raw = (os.environ if env is None else env).get("TDEX_NODE_URLS", "")
+def node_names(urls: Sequence[str]) -> dict[str, str]:
+    """Department node base URLs (`Settings.node_urls`) as node name -> URL; the name is the host."""
     out: dict[str, str] = {}
-    for url in (u.strip() for u in raw.split(",")):
+    for url in (u.strip() for u in urls):
         if url:
             out[httpx.URL(url).host or url] = url.rstrip("/")
     return out
@@ -118,6 +118,11 @@ def readyz(request: Request) -> Response:
             checks["chain"] = {"ok": True, "chain_id": chain_id(chain_url)}
         except Exception as exc:  # unreachable, not JSON-RPC, HTTP error: all mean not ready
             checks["chain"] = {"ok": False, "error": type(exc).__name__}
+    anchorer: Anchorer | None = getattr(request.app.state, "anchorer", None)
+    if anchorer is not None:
+        # Informational: a lagging anchor is alerted on through /metrics; taking the exchange out of
+        # rotation would not bring the chain or a witness back, so it never fails readiness.
+        checks["anchoring"] = {"ok": True, **anchorer.status().to_json()}
     failing = sorted(name for name, result in checks.items() if not result["ok"])
     body = {"status": "ready" if not failing else "not ready", "failing": failing, "checks": checks}
     return JSONResponse(body, status_code=200 if not failing else 503)
@@ -186,11 +191,39 @@ def _store_gauges(sessions: sessionmaker[Session], now: dt.datetime) -> list[Gau
     return gauges
 
 
+def _anchoring_gauges(status: AnchoringStatus) -> list[Gauge]:
+    return [
+        Gauge(
+            "tdex_audit_anchoring_lag_seconds",
+            "Age of the oldest audit entry no anchored checkpoint covers yet (0: all anchored).",
+            [({}, status.lag_s)],
+        ),
+        Gauge(
+            "tdex_audit_unanchored_entries",
+            "Audit entries beyond the largest anchored checkpoint.",
+            [({}, float(status.log_size - status.anchored_size))],
+        ),
+        Gauge(
+            "tdex_audit_pending_checkpoints",
+            "Signed checkpoints waiting for the chain.",
+            [({}, float(status.pending_checkpoints))],
+        ),
+        Gauge(
+            "tdex_audit_anchor_failures",
+            "Consecutive failed anchoring passes (0: the last pass worked).",
+            [({}, float(status.failures))],
+        ),
+    ]
+
+
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Prometheus text exposition of requests, outbox, anchoring lag, jobs and node health."""
     state = request.app.state
     gauges = _store_gauges(state.sessions, state.clock())
+    anchorer: Anchorer | None = getattr(state, "anchorer", None)
+    if anchorer is not None:
+        gauges += _anchoring_gauges(anchorer.status(state.clock()))
     nodes: NodeHealth = state.node_health
     up = nodes.up()
     if up:
@@ -208,7 +241,8 @@ def metrics(request: Request) -> Response:
 def install(app: FastAPI, node_urls: dict[str, str] | None = None) -> None:
     """Add the operations routes, the metrics registry and the request-id / access-log middleware."""
     app.state.metrics = Registry()
-    app.state.node_health = NodeHealth(node_urls_from_env() if node_urls is None else node_urls)
+    urls = node_names(app.state.settings.node_urls) if node_urls is None else node_urls
+    app.state.node_health = NodeHealth(urls)
     app.include_router(router)
 
     app.add_middleware(RequestContext, registry=app.state.metrics)

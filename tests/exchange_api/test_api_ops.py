@@ -11,9 +11,10 @@ import pytest
 from api_support import World, build_world, entry
 from sqlalchemy import text
 
+from exchange_api.core.config import Settings
 from exchange_api.logs import ACCESS_LOGGER, JsonFormatter
 from exchange_api.metrics import Gauge, Registry
-from exchange_api.routes.ops import NodeHealth, node_urls_from_env
+from exchange_api.routes.ops import NodeHealth, node_names
 
 CLOSED = "http://127.0.0.1:1"  # nothing listens on port 1
 
@@ -95,10 +96,12 @@ def test_metrics_node_health(world: World) -> None:
     assert 'tdex_node_up{node="node-amr"} 0' in world.http.get("/metrics").text
 
 
-def test_node_urls_from_env() -> None:
-    """TDEX_NODE_URLS names each node by its host."""
+def test_node_urls_from_settings() -> None:
+    """TDEX_NODE_URLS is read by Settings, and each node is named by its host."""
     env = {"TDEX_NODE_URLS": "http://node-amr:9000/, http://node-hrss:9000"}
-    assert node_urls_from_env(env) == {
+    settings = Settings.from_env(env)
+    assert settings.node_urls == ("http://node-amr:9000", "http://node-hrss:9000")
+    assert node_names(settings.node_urls) == {
         "node-amr": "http://node-amr:9000",
         "node-hrss": "http://node-hrss:9000",
     }
