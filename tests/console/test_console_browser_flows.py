@@ -107,6 +107,38 @@ def test_approval_flow_inbox_to_workspace_to_audit_proof(exchange: Exchange, tab
     assert not PROOF_NOT_VERIFIED.search(result.inner_text())
 
 
+def test_rejection_reason_reaches_the_workspace(exchange: Exchange, tab_as: TabAs) -> None:
+    """The regulator rejects with a reason in its inbox; the firm reads that reason in its workspace."""
+    application = exchange.pending_application("营销获客名单（拟拒绝）")
+    reason = "用途超出共享条件：仅限信贷审批与物流资质核验"
+    market = tab_as("market")
+    market.goto(f"/console/applications/{application['id']}", "application-to-reject")
+    market.page.get_by_test_id("reject-form").locator("[name=reason]").fill(reason)
+    market.submit("reject-form", "rejected")
+    firm = tab_as("logistics")
+    firm.goto("/console/workspace", "workspace-with-rejection")
+    row = firm.page.locator(f'[data-testid=application-row][data-application-id="{application["id"]}"]')
+    expect(row.get_by_test_id("application-reason")).to_contain_text(reason)
+
+
+def test_auditor_checks_the_whole_trail(tab_as: TabAs) -> None:
+    """The auditor's full check of the trail (every entry, every checkpoint) comes back sound."""
+    auditor = tab_as("auditor")
+    auditor.goto("/console/audit")
+    auditor.submit("full-check-form", "full-trail-check")
+    expect(auditor.page.get_by_test_id("full-check-result")).to_have_attribute("data-ok", "true")
+
+
+def test_a_page_for_another_role_is_a_readable_refusal(tab_as: TabAs) -> None:
+    """An enterprise that opens the department inbox gets a 403 page naming the rule, not a trace."""
+    firm = tab_as("logistics")
+    with firm.expect_http_error(403):
+        response = firm.goto("/console/inbox", "inbox-refused")
+    assert response.status == 403
+    expect(firm.page.get_by_test_id("problem-code")).to_have_text("console.wrong_role")
+    assert not STACK_TRACE.search(firm.page.locator("body").inner_text())
+
+
 def test_a_tampered_audit_path_does_not_verify(exchange: Exchange, tab_as: TabAs) -> None:
     """The page's script recomputes the root itself: one altered audit-path hash and it says no."""
     index = exchange.entry_index("application.granted")
