@@ -55,7 +55,7 @@ SHOWN_CHECKPOINTS = 100
 SHOWN_ENTRIES = 200
 EXPORT_LIMIT = 10_000
 CITY = dt.timezone(dt.timedelta(hours=8))  # the console shows (and reads) times in UTC+8
-FILTERS = ("org", "resource", "grant", "application", "kind", "since", "until")
+FILTERS = ("org", "resource", "grant", "application", "kind", "since", "until", "after")
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -138,6 +138,14 @@ def _moment(text: str | None, field: str) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=CITY)
 
 
+def _after(text: str) -> int:
+    if not text:
+        return -1
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidInput(f"after: {text!r} is not an entry index", code="console.bad_index")
+    return int(text)
+
+
 def _query(request: Request, limit: int) -> tuple[TrailQuery, dict[str, str]]:
     """The trail query of the page's filter form (the same `TrailQuery` as ``/audit/trail``)."""
     form = {name: request.query_params.get(name, "").strip()[:160] for name in FILTERS}
@@ -149,6 +157,7 @@ def _query(request: Request, limit: int) -> tuple[TrailQuery, dict[str, str]]:
         kind=form["kind"][:64] or None,
         since=_moment(form["since"], "since"),
         until=_moment(form["until"], "until"),
+        after=_after(form["after"]),
         limit=limit,
     )
     return query, form
@@ -189,6 +198,11 @@ def _explorer(request: Request, user: ConsoleUser, check: dict[str, Any] | None 
     anchored = [v.size for v in views if v.anchor is not None]
     latest = views[0].size if views else 0
     export = urlencode({k: v for k, v in form.items() if v})
+    more = (
+        urlencode({**{k: v for k, v in form.items() if v}, "after": items[-1].index})
+        if len(items) == SHOWN_ENTRIES
+        else ""
+    )
     return render(
         request,
         "audit.html",
@@ -203,6 +217,7 @@ def _explorer(request: Request, user: ConsoleUser, check: dict[str, Any] | None 
         shown=SHOWN_ENTRIES,
         form=form,
         export_query=export,
+        next_query=more,
         signals=signals,
         check=check,
     )

@@ -111,13 +111,23 @@ def test_trail_filter_and_csv_export_use_the_same_query(world: World, tmp_path: 
     assert [e["index"] for e in as_json["entries"]] == shown
 
 
-def test_a_time_filter_in_city_time(world: World, tmp_path: Path) -> None:
+def test_a_time_filter_in_city_time(world: World) -> None:
     """A range that ends before everything logged shows no entries; a malformed time is a 422 page."""
     sign_in(world.http, world["auditor"].key)
     empty = world.http.get("/console/audit", params={"until": "2000-01-01T00:00"})
     assert empty.status_code == 200 and 'data-testid="trail-row"' not in empty.text
     bad = world.http.get("/console/audit", params={"since": "yesterday"})
     assert bad.status_code == 422 and "console.bad_time" in bad.text
+
+
+def test_the_trail_continues_after_an_index(world: World) -> None:
+    """`after` pages the trail as the API's does; a non-index is a 422 page."""
+    sign_in(world.http, world["auditor"].key)
+    page = world.http.get("/console/audit", params={"after": "2"}).text
+    shown = [int(i) for i in re.findall(r'data-testid="trail-row" data-index="(\d+)"', page)]
+    assert shown and shown[0] == 3
+    bad = world.http.get("/console/audit", params={"after": "-5"})
+    assert bad.status_code == 422 and "console.bad_index" in bad.text
 
 
 def test_full_check_passes_then_names_a_tampered_entry(world: World, tmp_path: Path) -> None:
