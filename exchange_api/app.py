@@ -86,6 +86,8 @@ def create_app(
         finally:
             for worker in reversed(workers):
                 worker.stop()
+            if app.state.anchorer is not None:
+                app.state.anchorer.close()  # the witnesses' keep-alive connections
             engine.dispose()
 
     app = FastAPI(title="tdex exchange", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)

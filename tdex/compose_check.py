@@ -45,6 +45,10 @@ REQUIRED_ENV: dict[str, tuple[str, ...]] = {
         "TDEX_ACCOUNT_KEYS",
         "TDEX_BUREAU_USCC",
         "TDEX_BUREAU_PUBLIC_KEY",
+        # A production exchange with a chain refuses to start without its audit anchoring.
+        "TDEX_LOG_OPERATOR_KEYSTORE",
+        "TDEX_LOG_OPERATOR_PASSPHRASE",
+        "TDEX_WITNESSES",
     ),
     "node": ("TDEX_KEYSTORE_PASSPHRASE",),
     "postgres": ("POSTGRES_PASSWORD",),

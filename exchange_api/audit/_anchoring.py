@@ -346,3 +346,11 @@ class Anchorer:
     def stop(self) -> None:
         """Stop the background thread after its current tick."""
         self._loop.stop()
+
+    def close(self) -> None:
+        """Stop, and close the witnesses' connections (those that hold any, like ``RemoteWitness``)."""
+        self.stop()
+        for witness in self.witnesses:
+            close = getattr(witness, "close", None)
+            if callable(close):
+                close()

@@ -246,13 +246,16 @@ def risks(
     as_json: bool = _JSON,
 ) -> None:
     """List risk signals with the entries that raised them."""
-    from exchange_api.audit import RiskRules, risk_signals
+    from exchange_api.audit import risk_signals
+    from exchange_api.audit._service import exchange_risk_rules
     from exchange_api.core.db import make_engine, make_sessionmaker
 
     engine = make_engine(_db(db))
     try:
         with make_sessionmaker(engine)() as session:
-            found = risk_signals(session, RiskRules(), since=_time(since), until=_time(until))
+            # The exchange's grants give the receipts' chain grant ids their budgets (as over HTTP).
+            rules = exchange_risk_rules(session)
+            found = risk_signals(session, rules, since=_time(since), until=_time(until))
     finally:
         engine.dispose()
     if as_json:

@@ -12,13 +12,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+
 import ledger
+from exchange_api.anchoring import anchorer_factory
 from exchange_api.app import create_app
+from exchange_api.audit import DEFAULT_ORIGIN, LogOperator, RemoteWitness, WitnessServer, create_witness_app
 from exchange_api.client import ExchangeClient
 from exchange_api.core.config import Settings
 from exchange_api.ledger_writer import LedgerWriter
 from exchange_api.loopback import serve_in_thread
-from keys import canonical_json, sha256
+from keys import Ed25519SigningKey, OrgKeys, canonical_json, sha256
 from ledger.ids import org_id
 from tdex.demo._runner import DemoContext
 from tdex.demo.cast import Member, make_cast
@@ -61,14 +65,48 @@ def step_deploy_contracts(ctx: DemoContext) -> str:
     return ", ".join(f"{n} {a[:10]}…" for n, a in deployment.addresses.items())
 
 
+# The bureau's audit-log unit: a consortium member of its own, so that the account anchoring the
+# audit log (LOG_OPERATOR) is never the one the relay signs the bureau's writes with (their nonces
+# would collide). Its Ed25519 key signs the checkpoints. The code passes the GB 32100 checks.
+LOG_OPERATOR_NAME = "市大数据管理局审计日志"
+LOG_OPERATOR_USCC = "1133010000000006XH"
+
+
+def _start_witness(ctx: DemoContext, operator: LogOperator, workdir: Path) -> RemoteWitness:
+    """The auditor's witness on its own loopback port; the exchange reaches it over HTTP only."""
+    auditor = _cast(ctx)["auditor"]
+    key = auditor.keys.signer
+    ctx.expect(isinstance(key, Ed25519SigningKey), "the auditor cosigns with Ed25519 (C2SP notes)")
+    assert isinstance(key, Ed25519SigningKey)
+    server = WitnessServer(
+        "auditor.tdex.demo", key, {operator.origin: [operator.vkey]}, workdir / "witness-state.json"
+    )
+    # Mounted under /witness on an app of its own: the witness's URL is a prefix, as on a real host.
+    host = FastAPI()
+    host.mount("/witness", create_witness_app(server))
+    url = ctx.resources.enter_context(serve_in_thread(host)) + "/witness"
+    ctx.state["witness_server"] = server
+    # Closed after the exchange stops (the stack unwinds in reverse), before the server goes.
+    return ctx.resources.enter_context(RemoteWitness(url, server.vkey))
+
+
 def step_start_the_exchange_service(ctx: DemoContext) -> str:
-    """The bureau starts the exchange on a loopback port; its relay anchors writes on the chain."""
+    """The bureau starts the exchange on a loopback port: its relay anchors writes on the chain, its
+    anchorer the audit log (cosigned by the auditor's witness over HTTP)."""
     cast = _cast(ctx)
     bureau = cast["bureau"]
+    deployment = _deployment(ctx)
     workdir = Path(ctx.resources.enter_context(tempfile.TemporaryDirectory(prefix="tdex-demo-")))
     # The relay signs each organisation's writes with that organisation's own account key (the
     # demo holds every key in one process; in production each department runs its own signer).
     signers: dict[str, ledger.Signer] = {}
+    log_keys = OrgKeys.generate("audit-log", uscc=LOG_OPERATOR_USCC)
+    log_signer = ledger.Signer(log_keys.export_account_key())
+    deployment.chain.fund([log_keys.account_address])
+    operator_key = log_keys.signer
+    assert isinstance(operator_key, Ed25519SigningKey)
+    operator = LogOperator(DEFAULT_ORIGIN, operator_key)
+    witness = _start_witness(ctx, operator, workdir)
     settings = Settings(
         mode="development",
         database_url=f"sqlite:///{workdir / 'exchange.db'}",
@@ -77,9 +115,17 @@ def step_start_the_exchange_service(ctx: DemoContext) -> str:
         bureau_public_key=bureau.keys.signer.verify_key.did,
         relay_interval_s=0.05,
         sync_interval_s=0.5,
+        log_origin=DEFAULT_ORIGIN,
+        # A checkpoint once the oldest unanchored entry is 3 s old: several anchors during the demo,
+        # the first after the log operator's admission has landed (until then the chain refuses).
+        anchor_max_delay_s=3.0,
+        anchor_interval_s=0.2,
     )
-    writer = LedgerWriter(_deployment(ctx), signers.get)
-    app = create_app(settings, writer=writer, reader=writer)
+    anchorer = anchorer_factory(
+        settings, operator_key=operator_key, witnesses=[witness], anchor=deployment.anchor, signer=log_signer
+    )
+    writer = LedgerWriter(deployment, signers.get)
+    app = create_app(settings, writer=writer, reader=writer, anchorer=anchorer)
     url = ctx.resources.enter_context(serve_in_thread(app))
     clients = {m.handle: ctx.resources.enter_context(ExchangeClient(url, m.keys)) for m in cast.values()}
     me = clients["bureau"].me()
@@ -92,9 +138,14 @@ def step_start_the_exchange_service(ctx: DemoContext) -> str:
         clients=clients,
         signers=signers,
         org_ids={"bureau": me["id"]},
+        log_operator=(log_keys, log_signer, operator),
+        witness=witness,
     )
     ctx.expect(me["uscc"] == bureau.uscc and me["role"] == "ADMIN", "the bureau is the exchange's admin")
-    return f"{url} (SQLite store, outbox relay to {_deployment(ctx).chain.name})"
+    return (
+        f"{url} (SQLite store, outbox relay to {deployment.chain.name}; audit anchorer, "
+        f"witness {witness.url})"
+    )
 
 
 def wait_anchored(
@@ -133,6 +184,24 @@ def step_admit_the_consortium(ctx: DemoContext) -> str:
         )
         org_ids[member.handle] = org["id"]
         signers[org["id"]] = member.signer
+    log_keys, log_signer, _ = ctx.state["log_operator"]
+    log_org = clients["bureau"].admit(
+        {
+            "name": LOG_OPERATOR_NAME,
+            "uscc": LOG_OPERATOR_USCC,
+            "role": ledger.Role.DEPARTMENT.name,
+            "capabilities": [ledger.Capability.LOG_OPERATOR.name],
+            "public_keys": [log_keys.signer.verify_key.did],
+            "chain_account": log_keys.account_address,
+        }
+    )
+    signers[log_org["id"]] = log_signer
+    fetch_log = partial(clients["bureau"].call, "GET", f"/orgs/{log_org['id']}")
+    wait_anchored(ctx, fetch_log, "the audit log operator's admission")
+    ctx.expect(
+        deployment.consortium.has_capability(log_keys.account_address, int(ledger.Capability.LOG_OPERATOR)),
+        "the audit log operator's own account holds LOG_OPERATOR on chain",
+    )
     for member in cast.values():
         name = member.handle
         if name != "bureau":
@@ -143,7 +212,7 @@ def step_admit_the_consortium(ctx: DemoContext) -> str:
         ctx.expect(on_chain.role == member.role, f"{name} has role {member.role.name} on chain")
         ctx.expect(on_chain.capabilities == member.capabilities, f"{name} has its capabilities on chain")
     roster = ", ".join(f"{m.handle} ({m.role.name})" for m in cast.values())
-    return f"{len(cast)} members, each anchored: {roster}"
+    return f"{len(cast)} members and the audit log operator, each anchored: {roster}"
 
 
 STEPS = [
