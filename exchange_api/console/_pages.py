@@ -61,6 +61,7 @@ _env = Environment(
     loader=FileSystemLoader(_TEMPLATES),
     autoescape=select_autoescape(["html", "svg"]),
     undefined=StrictUndefined,  # a misspelt variable fails the page's test, not silently blank
+    auto_reload=False,  # templates ship with the package; no stat() of every file per page
     trim_blocks=True,
     lstrip_blocks=True,
 )
