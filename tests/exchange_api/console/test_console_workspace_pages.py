@@ -10,6 +10,7 @@ from api_support import TEMPLATE, World, application, entry
 from console_support import csrf_of, sign_in
 
 from exchange_api.console.workspace import grant_usage
+from exchange_api.models_jobs import Job, JobPart
 from exchange_api.schemas.applications import GrantPublic
 from exchange_api.schemas.jobs import JobPublic
 
@@ -178,3 +179,68 @@ def test_usage_is_read_from_the_latest_receipt_and_accumulates_epsilon() -> None
     assert (usage["g1"].uses_left, usage["g1"].budget_left_micro, usage["g1"].receipts) == (8, 500_000, 2)
     assert [(uses, eps) for _, uses, eps in usage["g1"].points] == [(1, 0.2), (2, 0.5)]
     assert (usage["g2"].uses_left, usage["g2"].budget_left_micro, usage["g2"].points) == (5, 2_000_000, [])
+
+
+def _store_receipts(
+    world: World, grant_id: str, provider: str, uses: list[tuple[str, int, int, int]]
+) -> None:
+    """Completed jobs on `grant_id` whose parts hold receipts (time, spent µε, uses left, µε left)."""
+    with world.app.state.sessions() as session, session.begin():
+        for n, (time, spent, uses_left, budget_left) in enumerate(uses):
+            at = dt.datetime.fromisoformat(time)
+            job_id = f"job_test_{n}"
+            session.add(
+                Job(
+                    id=job_id,
+                    requester_org_id=world["bank"].org_id,
+                    kind="aggregate",
+                    state="completed",
+                    deadline=at + dt.timedelta(hours=1),
+                    plan=None,
+                    submitted_at=at,
+                    ended_at=at,
+                    reason="completed",
+                    result={"sealed": {"n1": "AAAA"}},
+                )
+            )
+            session.flush()
+            payload = {
+                "time": time,
+                "privacy": {"epsilon": spent / 1e6, "rho": 0.0, "budget_spent_micro": spent},
+                "chain_use": {"uses_left": uses_left, "budget_left_micro": budget_left},
+            }
+            session.add(
+                JobPart(
+                    job_id=job_id,
+                    position=0,
+                    grant_id=grant_id,
+                    provider_org_id=provider,
+                    chain_grant_id=1,
+                    node_job_id=f"node_{n}",
+                    template="sha256:" + "ab" * 32,
+                    signed_job={},
+                    state="done",
+                    receipt={"payload": payload, "signature": {}},
+                )
+            )
+
+
+def test_receipts_show_what_is_left_and_chart_the_usage(world: World) -> None:
+    """With two receipts the grant shows 8 of 10 uses and ε 1 of 1.5 left, and both charts draw lines."""
+    approved = _granted(world)
+    _store_receipts(
+        world,
+        approved["grant_id"],
+        world["dept_a"].org_id,
+        [
+            ("2026-03-02T01:00:00+00:00", 200_000, 9, 1_300_000),
+            ("2026-03-03T01:00:00+00:00", 300_000, 8, 1_000_000),
+        ],
+    )
+    page = sign_in(world.http, world["bank"].key, "/console/workspace?lang=en")
+    row = _rows(page)[0]
+    assert 'data-testid="grant-uses">8 of 10<' in row and "ε 1 of 1.5" in row
+    assert page.count("<polyline") == 2
+    assert "301001/000001 · " in page.split("Privacy budget spent over time")[-1]
+    assert len(re.findall(r'data-testid="job-row"', page)) == 2
+    assert "sealed to you: n1" in page
