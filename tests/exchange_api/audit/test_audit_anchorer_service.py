@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from anchoring_support import WAIT_S, FlakyTarget, Ticks
 from api_support import Clock
 from audit_support import ORIGIN, entry
 from eth_hash.auto import keccak
@@ -21,11 +21,8 @@ from exchange_api.anchoring import anchorer_for
 from exchange_api.app import create_app
 from exchange_api.audit import (
     Anchorer,
-    AnchorReceipt,
-    AnchorTarget,
     LocalWitness,
     LogOperator,
-    TickResult,
     append_entries,
     log_id_for,
     verify_trail,
@@ -37,70 +34,6 @@ from exchange_api.core.db import session_scope
 from keys import Ed25519SigningKey, Keystore
 
 PASSPHRASE = "anchor test passphrase"
-WAIT_S = 20.0  # generous: the loop ticks every 10 ms, this only bounds a broken run
-
-
-class FlakyTarget:
-    """An AnchorTarget that fails while ``down`` and reports each successful anchor."""
-
-    def __init__(self, inner: AnchorTarget) -> None:
-        self.inner = inner
-        self.down = False
-        self.anchored = threading.Event()
-
-    def _check(self) -> None:
-        if self.down:
-            raise ConnectionError("the chain is down")
-
-    @property
-    def chain_id(self) -> int:
-        return self.inner.chain_id
-
-    @property
-    def contract(self) -> str:
-        return self.inner.contract
-
-    def latest(self, log_id: bytes) -> tuple[int, int, bytes] | None:
-        self._check()
-        return self.inner.latest(log_id)
-
-    def anchor(self, log_id: bytes, size: int, root: bytes) -> AnchorReceipt:
-        self._check()
-        receipt = self.inner.anchor(log_id, size, root)
-        self.anchored.set()
-        return receipt
-
-    def find(self, log_id: bytes, size: int, root: bytes) -> AnchorReceipt | None:
-        self._check()
-        return self.inner.find(log_id, size, root)
-
-
-class Ticks:
-    """Counts the background loop's ticks (wrapping ``Anchorer.tick``) so a test can wait for some."""
-
-    def __init__(self, anchorer: Anchorer) -> None:
-        self._inner = anchorer.tick
-        self._cond = threading.Condition()
-        self.results: list[TickResult] = []
-        anchorer.tick = self  # type: ignore[method-assign]  # the loop calls self.tick()
-
-    def __call__(self, *, force: bool = False) -> TickResult:
-        try:
-            result = self._inner(force=force)
-        except Exception:
-            result = TickResult(error="raised")
-            raise
-        finally:
-            with self._cond:
-                self.results.append(result)
-                self._cond.notify_all()
-        return result
-
-    def wait(self, more: int) -> None:
-        """Block until ``more`` further ticks have run."""
-        with self._cond:
-            target = len(self.results) + more
-            assert self._cond.wait_for(lambda: len(self.results) >= target, timeout=WAIT_S)
 
 
 @dataclass
