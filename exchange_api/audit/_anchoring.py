@@ -312,11 +312,18 @@ class Anchorer:
             )
             covered = int(anchored or 0)
             oldest = session.scalar(select(AuditEntryRow.occurred_at).where(AuditEntryRow.idx == covered))
-            pending, last_error = session.execute(
-                select(func.count(), func.max(AuditCheckpointRow.last_error)).where(
-                    AuditCheckpointRow.status == "pending"
-                )
-            ).one()
+            pending = session.scalar(
+                select(func.count())
+                .select_from(AuditCheckpointRow)
+                .where(AuditCheckpointRow.status == "pending")
+            )
+            # The newest pending checkpoint is the one the next pass tries: its error is the current one.
+            last_error = session.scalar(
+                select(AuditCheckpointRow.last_error)
+                .where(AuditCheckpointRow.status == "pending")
+                .order_by(AuditCheckpointRow.size.desc())
+                .limit(1)
+            )
         lag = 0.0
         if size > covered and oldest is not None:
             lag = max(0.0, (now - _aware(oldest)).total_seconds())
