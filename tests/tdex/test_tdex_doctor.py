@@ -91,6 +91,10 @@ def deployment(tmp_path: Path, fake_url: str) -> dict[str, str]:
         "TDEX_ACCOUNT_KEYS": str(accounts),
         "TDEX_HOME": str(tmp_path / "keys"),
         "TDEX_NODE_URLS": fake_url,
+        # A production exchange with a chain anchors its audit log (its keystore is only named here).
+        "TDEX_LOG_OPERATOR_KEYSTORE": str(tmp_path / "keys" / "audit-log"),
+        "TDEX_LOG_OPERATOR_PASSPHRASE": "audit log passphrase",
+        "TDEX_WITNESSES": "auditor.test/witness=http://127.0.0.1:1=auditor.test/witness+01020304+BA",
     }
 
 
@@ -112,6 +116,15 @@ def test_default_secret_refused(deployment: dict[str, str]) -> None:
     result = _run(deployment)
     assert result.exit_code == 1
     assert "FAIL  settings: TDEX_SECRET_KEY still has the development default" in result.output
+
+
+def test_production_without_log_operator_refused(deployment: dict[str, str]) -> None:
+    """A production deployment whose exchange could not anchor its audit log fails and names the variable."""
+    del deployment["TDEX_LOG_OPERATOR_KEYSTORE"]
+    result = _run(deployment)
+    assert result.exit_code == 1
+    assert "FAIL  settings: a production exchange with TDEX_CHAIN_URL must sign and anchor" in result.output
+    assert "TDEX_LOG_OPERATOR_KEYSTORE" in result.output
 
 
 def test_development_mode_fails(deployment: dict[str, str]) -> None:
