@@ -85,13 +85,8 @@ def _signers(cp: CheckpointPublic) -> Signers:
     return Signers(log, tuple(cosigners), None)
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back naive; the store only ever writes UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
@@ -104,7 +99,10 @@ def _times(request: Request, user: ConsoleUser) -> dict[int, tuple[dt.datetime, 
             .order_by(AuditCheckpointRow.size.desc())
             .limit(SHOWN_CHECKPOINTS)
         )
-        return {size: (_utc(created), _aware(anchored)) for size, created, anchored in rows}
+        return {
+            size: (_utc(created), _utc(anchored) if anchored is not None else None)
+            for size, created, anchored in rows
+        }
 
     return call(request, user, read)
 
@@ -112,16 +110,21 @@ def _times(request: Request, user: ConsoleUser) -> dict[int, tuple[dt.datetime, 
 def _lag_series(
     times: dict[int, tuple[dt.datetime, dt.datetime | None]], now: dt.datetime, labels: tuple[str, str]
 ) -> tuple[dict[str, list[tuple[float, float]]], dt.datetime | None]:
-    """Seconds from signing to anchoring (or waited so far, if pending) over hours since the first."""
+    """Seconds from signing each checkpoint to the first anchor covering it (or waited so far).
+
+    A checkpoint superseded before it was anchored is covered by the next anchored one of a larger
+    size: its entries were on chain from then. x is hours since the first checkpoint shown.
+    """
     if not times:
         return {}, None
     origin = min(created for created, _ in times.values())
     anchored: list[tuple[float, float]] = []
     waiting: list[tuple[float, float]] = []
-    for created, at in times.values():
+    for size, (created, _) in times.items():
+        covers = [at for other, (_, at) in times.items() if other >= size and at is not None]
         x = round((created - origin).total_seconds() / 3600, 3)
-        if at is not None:
-            anchored.append((x, max(0.0, (at - created).total_seconds())))
+        if covers:
+            anchored.append((x, max(0.0, (min(covers) - created).total_seconds())))
         else:
             waiting.append((x, max(0.0, (now - created).total_seconds())))
     series = {labels[0]: anchored, labels[1]: waiting}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import html
 import io
@@ -27,6 +28,7 @@ from exchange_api.audit import (
     verify_bundle,
 )
 from exchange_api.audit.errors import BundleInvalid
+from exchange_api.console.audit import _lag_series
 from keys import Ed25519SigningKey
 from tlog import Checkpoint, verify_inclusion
 
@@ -240,3 +242,19 @@ def test_the_bureau_sees_the_explorer_in_both_languages(world: World, tmp_path: 
     assert "审计浏览" in zh.text and "Audit explorer" in en.text
     entry_zh = world.http.get("/console/audit/entries/0?lang=zh-CN")
     assert entry_zh.status_code == 200 and "包含证明" in entry_zh.text
+
+
+def test_anchoring_lag_counts_a_superseded_checkpoint_until_the_anchor_that_covers_it() -> None:
+    """Lag is signing → the first anchor of that size or larger; an uncovered one has waited until now."""
+    t0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
+    times = {
+        10: (t0, t0 + dt.timedelta(seconds=5)),  # anchored 5 s after signing
+        20: (t0 + dt.timedelta(hours=1), None),  # superseded: covered by size 30's anchor
+        30: (t0 + dt.timedelta(hours=2), t0 + dt.timedelta(hours=2, seconds=30)),
+        40: (t0 + dt.timedelta(hours=3), None),  # still waiting
+    }
+    now = t0 + dt.timedelta(hours=3, seconds=90)
+    series, origin = _lag_series(times, now, ("anchored", "waiting"))
+    assert origin == t0
+    assert sorted(series["anchored"]) == [(0.0, 5.0), (1.0, 3630.0), (2.0, 30.0)]
+    assert series["waiting"] == [(3.0, 90.0)]
