@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Playwright, Response
+from sqlalchemy.orm import Session, sessionmaker
 
 from exchange_api.app import create_app
 from exchange_api.audit import Anchorer, AnchorPolicy, AuditLog, LocalWitness, LogOperator
@@ -134,12 +135,11 @@ def application_for(code: str, purpose: str) -> dict[str, Any]:
 
 @dataclass
 class Exchange:
-    """The exchange served on loopback, its seeded cast and an audit-log operator for checkpoints."""
+    """The exchange served on loopback and its seeded cast."""
 
     url: str
     app: FastAPI
     members: dict[str, Member]
-    anchorer: Anchorer
     seeded: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, slug: str) -> Member:
@@ -147,7 +147,8 @@ class Exchange:
 
     def checkpoint(self) -> int:
         """Sign (and cosign) a checkpoint covering every entry so far; return the log size it covers."""
-        self.anchorer.tick(force=True)
+        anchorer: Anchorer = self.app.state.anchorer
+        anchorer.tick(force=True)
         latest: dict[str, Any] = self["auditor"].client.call("GET", "/audit/checkpoints/latest")
         return int(latest["size"])
 
@@ -213,23 +214,28 @@ def _seed(exchange: Exchange) -> None:
     exchange.seeded.update(granted_application=granted, waiting_application=waiting)
 
 
+def _anchorer_factory(workdir: Path) -> Callable[[sessionmaker[Session]], Anchorer]:
+    """The exchange's own log operator and one local witness; no chain to anchor to (as in development)."""
+    operator = LogOperator(LOG_ORIGIN, Ed25519SigningKey.generate())
+    witness = LocalWitness(
+        "witness.e2e", Ed25519SigningKey.generate(), {LOG_ORIGIN: [operator.vkey]}, workdir / "witness.json"
+    )
+    return lambda sessions: Anchorer(AuditLog(sessions), operator, [witness], None, AnchorPolicy())
+
+
 @contextmanager
 def running_exchange(workdir: Path) -> Iterator[Exchange]:
     """The exchange on a SQLite file in `workdir`, served on a free loopback port, with its cast seeded.
 
-    A fake chain anchors the outbox (the relay runs, as in development); checkpoints of the audit
-    log are signed by a local operator and witness when a test asks (`Exchange.checkpoint`).
+    A fake chain anchors the outbox (the relay runs, as in development); the app's audit anchorer
+    signs and cosigns checkpoints on its policy, and at once when a test asks (`Exchange.checkpoint`).
     """
     bureau = SigningKey.generate()
     settings = _settings(f"sqlite:///{workdir}/exchange.db", bureau)
-    app = create_app(settings, writer=FakeChain())
+    app = create_app(settings, writer=FakeChain(), anchorer=_anchorer_factory(workdir))
     with serve_in_thread(app) as url:
         members = _admit(url, bureau)
-        operator = LogOperator(LOG_ORIGIN, Ed25519SigningKey.generate())
-        witness_key = Ed25519SigningKey.generate()
-        witness = LocalWitness("witness.e2e", witness_key, {LOG_ORIGIN: [operator.vkey]}, workdir / "w.json")
-        anchorer = Anchorer(AuditLog(app.state.sessions), operator, [witness], None, AnchorPolicy())
-        exchange = Exchange(url, app, members, anchorer)
+        exchange = Exchange(url, app, members)
         try:
             _seed(exchange)
             exchange.checkpoint()
