@@ -77,7 +77,8 @@ def test_approval_flow_inbox_to_workspace_to_audit_proof(exchange: Exchange, tab
 
     market = tab_as("market")
     market.goto("/console/inbox")
-    market.page.locator(f'a[href$="/console/applications/{app_id}"]').first.click()
+    with market.page.expect_navigation():
+        market.page.locator(f'a[href$="/console/applications/{app_id}"]').first.click()
     expect(market.page).to_have_url(re.compile(rf"/console/applications/{app_id}$"))
     market.snap("application-detail")
     approve = market.page.get_by_test_id("approve-form")
