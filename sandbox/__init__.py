@@ -27,6 +27,7 @@ from sandbox._federated import (
     FederatedModel,
     FederatedNode,
     NodeHandle,
+    RoundMetrics,
     TrainingPlan,
 )
 from sandbox._fixedpoint import FixedPoint
@@ -105,6 +106,7 @@ __all__ = [
     "RandomSource",
     "ResourcePolicy",
     "RoundConfig",
+    "RoundMetrics",
     "RunRequest",
     "RunResult",
     "Runner",

@@ -6,6 +6,13 @@ standard deviation, as a central model would) and then `rounds` FedAvg rounds: e
 `local_epochs` gradient-descent epochs from the global model on its own records, and the
 coordinator learns only Σ n_i·w_i and Σ n_i, from which it takes the sample-weighted average.
 
+Per-round evaluation (logistic models without DP): from round 2 on, each node also evaluates the
+global model it received (the result of the previous round) on its own records and appends its
+correct predictions, its example count and its summed log-loss to the same vector, so they are
+masked and summed with the update and the coordinator learns only their sums over the round's
+participants. One last evaluation-only round (index ``rounds + 1``) scores the final model. The
+round's accuracy is Σ correct / Σ examples.
+
 Optional DP (``dp_clip`` and ``dp_noise_multiplier`` z): each node clips its model change to L2
 norm C and adds Gaussian noise of standard deviation z·2C/√t, so that the sum of at least t
 contributions carries noise z·2C — the sensitivity of the sum to any change of one node's data,
@@ -51,6 +58,7 @@ __all__ = [
     "FederatedModel",
     "FederatedNode",
     "NodeHandle",
+    "RoundMetrics",
     "TrainingPlan",
 ]
 
@@ -58,6 +66,14 @@ F64 = npt.NDArray[np.float64]
 Kind = Literal["logistic", "linear"]
 _DEPS = ("sandbox._runner", "sandbox._dp", "sandbox._table", "sandbox._templates", "sandbox._secagg")
 _FEATURES = Param("features", "items", max_length=256)
+# ``with_update``: append the evaluation of the received global model to the update;
+# ``only``: release just the evaluation (the final model's round).
+_EVALUATE = Param("evaluate", "choice", required=False, default="no", choices=("no", "with_update", "only"))
+# Correct predictions, examples, summed log-loss.
+_METRICS = 3
+# One example's log-loss is capped at -ln(1e-12), so a node's sum stays far inside the fixed-point
+# range whatever weights it is sent.
+_MAX_LOG_LOSS = -math.log(1e-12)
 
 
 def _design(data: Table, features: Sequence[str]) -> F64:
@@ -81,9 +97,22 @@ def _sigmoid(z: F64) -> F64:
     return out
 
 
+def _evaluation(x: F64, y: F64, w: F64) -> F64:
+    """Correct predictions, examples and summed log-loss of the logistic model `w` on standardised rows."""
+    z = x @ w[:-1] + w[-1]
+    correct = float(np.count_nonzero((z > 0) == (y == 1)))  # the class `FederatedModel.predict` gives
+    # log(1 + e^z) - y·z is the log-loss of a logistic model, without overflow.
+    loss = np.minimum(np.logaddexp(0.0, z) - y * z, _MAX_LOG_LOSS)
+    return np.array([correct, float(len(y)), float(loss.sum())])
+
+
 def _local_update(ctx: ComputeContext) -> F64:
     p = ctx.params
     data = ctx.data
+    evaluate = p["evaluate"]
+    # Counts carry no noise, so they would sit outside a DP run's guarantee: not released then.
+    if evaluate != "no" and (p["kind"] != "logistic" or p["dp_clip"] is not None):
+        raise InvalidParameters("evaluate", "only a logistic model trained without DP is evaluated")
     if len(data) < ctx.policy.min_group_size:
         raise GroupTooSmall(ctx.policy.min_group_size)
     d = len(p["features"])
@@ -98,6 +127,9 @@ def _local_update(ctx: ComputeContext) -> F64:
     y = data.numeric(p["label"])
     if p["kind"] == "logistic" and not np.all((y == 0) | (y == 1)):
         raise InvalidParameters("label", "logistic regression needs a 0/1 label")
+    metrics = _evaluation(x, y, w0) if evaluate != "no" else np.zeros(0)
+    if evaluate == "only":
+        return metrics
     w, b = w0[:d].copy(), float(w0[d])
     n, lr, l2 = len(y), p["learning_rate"], p["l2"]
     for _ in range(p["local_epochs"]):
@@ -107,7 +139,7 @@ def _local_update(ctx: ComputeContext) -> F64:
         b -= lr * float(residual.mean())
     local = np.append(w, b)
     if p["dp_clip"] is None:
-        return np.append(n * local, float(n))
+        return np.concatenate([n * local, [float(n)], metrics])
     clip, z_mult, t = p["dp_clip"], p["dp_noise_multiplier"], p["dp_min_contributors"]
     delta = local - w0
     norm = float(np.linalg.norm(delta))
@@ -126,6 +158,11 @@ def _update_cost(params: Mapping[str, Any]) -> PrivacyCost:
             "dp_noise_multiplier", "DP needs a noise multiplier and a minimum of contributors"
         )
     return PrivacyCost(rho=1.0 / (2.0 * z * z))
+
+
+def _update_size(params: Mapping[str, Any]) -> int:
+    update = len(params["features"]) + 2
+    return {"only": _METRICS, "with_update": update + _METRICS}.get(params.get("evaluate") or "no", update)
 
 
 FEDERATED_TEMPLATES: tuple[Template, ...] = (
@@ -155,13 +192,17 @@ FEDERATED_TEMPLATES: tuple[Template, ...] = (
             Param("dp_clip", "number", required=False, minimum=1e-6, maximum=1e6),
             Param("dp_noise_multiplier", "number", required=False, minimum=0.1, maximum=1e3),
             Param("dp_min_contributors", "integer", required=False, minimum=1, maximum=1000),
+            _EVALUATE,
         ),
         OutputRule.SECURE_AGGREGATE,
         _local_update,
         _update_cost,
-        output_size=lambda p: len(p["features"]) + 2,
+        output_size=_update_size,
         dependencies=_DEPS,
-        description="Local gradient descent from the global model; n·w and n, or a clipped, noised change.",
+        description=(
+            "Local gradient descent from the global model; n·w and n, or a clipped, noised change;"
+            " optionally the received model's correct predictions, examples and log-loss."
+        ),
     ),
 )
 
@@ -224,6 +265,45 @@ class TrainingPlan:
 
 
 @dataclass(frozen=True)
+class RoundMetrics:
+    """The global model after round `round`, evaluated on the records of `participants` nodes.
+
+    Only sums over those nodes are behind it: accuracy is Σ correct / Σ examples, loss the mean
+    log-loss Σ loss / Σ examples.
+    """
+
+    round: int
+    participants: int
+    accuracy: float
+    loss: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "round": self.round,
+            "participants": self.participants,
+            "accuracy": self.accuracy,
+            "loss": self.loss,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RoundMetrics:
+        """Inverse of `to_dict`."""
+        try:
+            return cls(int(d["round"]), int(d["participants"]), float(d["accuracy"]), float(d["loss"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateInvalid("tdex.sandbox.round_metrics", str(exc)) from None
+
+    @classmethod
+    def from_sums(cls, round_number: int, sums: F64, participants: int) -> RoundMetrics:
+        """From the unmasked sums (correct, examples, log-loss); counts are whole numbers."""
+        correct, examples = round(float(sums[0])), round(float(sums[1]))
+        if examples <= 0:
+            raise ProtocolViolation("an evaluation round summed to no examples")
+        return cls(round_number, participants, correct / examples, float(sums[2]) / examples)
+
+
+@dataclass(frozen=True)
 class FederatedModel:
     """The trained model: weights on standardised features, the standardisation, and the history."""
 
@@ -234,6 +314,7 @@ class FederatedModel:
     mean: F64
     scale: F64
     survivors: tuple[tuple[str, ...], ...] = field(default=())
+    rounds: tuple[RoundMetrics, ...] = field(default=())
 
     def decision(self, x: F64) -> F64:
         """Linear score on raw (unstandardised) feature rows."""
@@ -407,14 +488,23 @@ class FederatedCoordinator:
         return mean, scale
 
     def train(self, plan: TrainingPlan) -> FederatedModel:
-        """Run the plan: a moments round, then `plan.rounds` FedAvg rounds (round ids are fresh per run)."""
+        """Run the plan: a moments round, then `plan.rounds` FedAvg rounds (round ids are fresh per run).
+
+        A logistic model without DP is also evaluated after every round (see the module docstring);
+        the final model's evaluation is one more round, index ``plan.rounds + 1``.
+        """
         self.training_id = uuid.uuid4().hex
         d = len(plan.features)
         mean, scale = self.standardisation(plan)
         w = np.zeros(d + 1)
         dp = plan.dp_clip is not None
+        evaluate = plan.kind == "logistic" and not dp
         history = []
+        metrics: list[RoundMetrics] = []
+        params: dict[str, Any] = {}
         for r in range(1, plan.rounds + 1):
+            # Round r evaluates the model of round r - 1, which the nodes receive as `weights`.
+            with_metrics = evaluate and r > 1
             params = {
                 "kind": plan.kind,
                 "features": list(plan.features),
@@ -428,9 +518,19 @@ class FederatedCoordinator:
                 "dp_clip": plan.dp_clip,
                 "dp_noise_multiplier": plan.dp_noise_multiplier,
                 "dp_min_contributors": self._threshold(plan) if dp else None,
+                "evaluate": "with_update" if with_metrics else "no",
             }
-            total, survivors = self.aggregate(r, self._update_template, params, d + 2, plan)
+            size = d + 2 + (_METRICS if with_metrics else 0)
+            total, survivors = self.aggregate(r, self._update_template, params, size, plan)
             history.append(survivors)
+            if with_metrics:
+                metrics.append(RoundMetrics.from_sums(r - 1, total[d + 2 :], len(survivors)))
             # Without DP the sum is Σ n_i·w_i and Σ n_i; with DP, Σ (clipped change + noise) and the count.
             w = (w if dp else 0.0) + total[: d + 1] / total[d + 1]
-        return FederatedModel(plan.kind, plan.features, w[:d], float(w[d]), mean, scale, tuple(history))
+        if evaluate and params:
+            final = {**params, "weights": w.tolist(), "evaluate": "only"}
+            total, survivors = self.aggregate(plan.rounds + 1, self._update_template, final, _METRICS, plan)
+            metrics.append(RoundMetrics.from_sums(plan.rounds, total, len(survivors)))
+        return FederatedModel(
+            plan.kind, plan.features, w[:d], float(w[d]), mean, scale, tuple(history), tuple(metrics)
+        )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from keys import OrgKeys, PublicEncryptionKey, canonical_json, parse_json, seal
-from sandbox._federated import FederatedModel
+from sandbox._federated import FederatedModel, RoundMetrics
 from sandbox.errors import StateInvalid
 
 __all__ = ["model_from_dict", "model_to_dict", "open_model", "seal_model"]
@@ -21,7 +21,7 @@ MODEL_KIND = "tdex.sandbox.model"
 
 
 def model_to_dict(model: FederatedModel) -> dict[str, Any]:
-    """JSON form (kind ``tdex.sandbox.model``, version 1), survivors of each round included."""
+    """JSON form (kind ``tdex.sandbox.model``, version 1), survivors and metrics of each round included."""
     return {
         "kind": MODEL_KIND,
         "version": 1,
@@ -32,6 +32,7 @@ def model_to_dict(model: FederatedModel) -> dict[str, Any]:
         "mean": [float(m) for m in model.mean],
         "scale": [float(s) for s in model.scale],
         "survivors": [list(s) for s in model.survivors],
+        "rounds": [r.to_dict() for r in model.rounds],
     }
 
 
@@ -48,6 +49,7 @@ def model_from_dict(raw: Any) -> FederatedModel:
             np.asarray(raw["mean"], dtype=np.float64),
             np.asarray(raw["scale"], dtype=np.float64),
             tuple(tuple(s) for s in raw.get("survivors", ())),
+            tuple(RoundMetrics.from_dict(r) for r in raw.get("rounds", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateInvalid(MODEL_KIND, f"malformed model: {exc}") from None

@@ -3,8 +3,9 @@
 The requester signs the plan (model, features, label, rounds, learning rate, DP settings) and the
 participants; a coordinator (the exchange, or the requester) then sends secure-aggregation
 messages. The node checks every message against the signed plan — only the two templates it names,
-only the plan's fixed parameters, at most its number of rounds — and rereads the grant on chain
-before each round, so a grant revoked or expiring mid-training stops the node at the next round.
+only the plan's fixed parameters, at most its number of rounds plus one evaluation-only round of
+the final model — and rereads the grant on chain before each round, so a grant revoked or expiring
+mid-training stops the node at the next round.
 Each released masked vector is charged first and the budget persisted before it leaves. When the
 coordinator finishes the session (or its deadline passes) the node records one use on chain with
 the ε spent, and signs a receipt.
@@ -71,6 +72,7 @@ class _Session:
     released: list[str] = field(default_factory=list)
     moments_rounds: int = 0
     update_rounds: int = 0
+    evaluation_rounds: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -184,6 +186,11 @@ class SessionManager:
             value = params.get(name)
             if (list(value) if isinstance(value, list | tuple) else value) != wanted[name]:
                 raise JobRejected(f"parameter {name!r} differs from the signed plan")
+        if params.get("evaluate") == "only":
+            # The final model's evaluation: not a training round, and only one per session.
+            if session.evaluation_rounds >= 1:
+                raise JobRejected("the plan has one evaluation-only round")
+            return
         if session.update_rounds >= plan.rounds:
             raise JobRejected(f"the plan has {plan.rounds} rounds")
 
@@ -205,6 +212,8 @@ class SessionManager:
                         svc.budgets.persist(grant_id)
             if template == session.moments.digest:
                 session.moments_rounds += 1
+            elif params.get("evaluate") == "only":
+                session.evaluation_rounds += 1
             else:
                 session.update_rounds += 1
             session.released.append(hashlib.sha256(out.masked.astype("<u8").tobytes()).hexdigest())
