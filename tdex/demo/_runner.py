@@ -17,6 +17,7 @@ STEP_MODULES: tuple[str, ...] = (
     "tdex.demo.exchange_steps",
     "tdex.demo.cert_steps",
     "tdex.demo.sandbox_steps",
+    "tdex.demo.console_steps",
     "tdex.demo.audit_steps",
 )
 
