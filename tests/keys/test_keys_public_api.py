@@ -16,7 +16,8 @@ EXPECTED_ALL = {
     "SM2VerifyKey", "SigningKey", "Suite", "UsccInfo", "VerifiedDocument", "VerifiedRequest", "VerifyKey",
     "X25519EncryptionKey", "X25519PublicEncryptionKey", "canonical_json", "content_digest", "decrypt_object",
     "digest", "digest_name", "encrypt_object", "errors", "hmac_digest", "keccak256", "open_sealed",
-    "parse_json", "public_encryption_key_from_multibase", "rewrap_object", "seal", "sha256", "sign_request",
+    "org_code_check", "parse_json", "public_encryption_key_from_multibase", "rewrap_object", "seal", "sha256",
+    "sign_request", "uscc_check_char",
     "sm3", "subject_ref", "validate_identifier", "validate_resident_id", "validate_uscc", "verify_document",
     "verify_key_from_did", "verify_request", "verify_rotation", "verify_signed", "x25519_shared_key",
 }  # fmt: skip
