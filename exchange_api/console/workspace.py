@@ -31,7 +31,7 @@ from exchange_api.console._pages import (
 )
 from exchange_api.errors import ExchangeError
 from exchange_api.schemas.applications import ApplicationPublic, ApplicationState, GrantPublic, GrantStatus
-from exchange_api.schemas.jobs import JobKind, JobPublic, JobResult, JobState
+from exchange_api.schemas.jobs import JobKind, JobPublic, JobResult, JobState, TrainingRound
 from exchange_api.services import applications, grants, jobs
 
 __all__ = ["GrantUsage", "grant_usage", "router"]
@@ -137,6 +137,27 @@ def _time_left(expires_at: dt.datetime, now: dt.datetime) -> tuple[int, int] | N
     return left.days, left.seconds // 3600
 
 
+@dataclass(frozen=True)
+class RoundsChart:
+    """A federated job's accuracy per round as chart points (x = round, y = accuracy), and its last round."""
+
+    points: list[tuple[float, float]]
+    final: TrainingRound | None
+
+
+def fl_rounds(job_list: Sequence[JobPublic], results: dict[str, JobResult]) -> dict[str, RoundsChart]:
+    """Each completed federated job's accuracy per round, from its result (no rounds: an empty chart)."""
+    out: dict[str, RoundsChart] = {}
+    for job in job_list:
+        result = results.get(job.id)
+        if job.kind is JobKind.FEDERATED and result is not None:
+            rounds = sorted(result.rounds, key=lambda r: r.round)
+            out[job.id] = RoundsChart(
+                [(float(r.round), r.accuracy) for r in rounds], rounds[-1] if rounds else None
+            )
+    return out
+
+
 def _result(request: Request, user: ConsoleUser, job_id: str) -> JobResult:
     return call(request, user, lambda ctx: jobs.job_result(ctx, job_id))
 
@@ -176,6 +197,7 @@ def workspace(request: Request, user: UserDep) -> Response:
     )[0]
     job_list = [j for j in job_list if j.requester_org_id == user.org_id]
     usage = grant_usage(grant_list, job_list)
+    results = _results(request, user, job_list)
     now: dt.datetime = request.app.state.clock()
     uses_series, origin = _series(grant_list, usage, False)
     budget_series, _ = _series(grant_list, usage, True)
@@ -197,7 +219,8 @@ def workspace(request: Request, user: UserDep) -> Response:
             GrantStatus.SUSPENDED: "bad",
         },
         jobs=job_list,
-        results=_results(request, user, job_list),
+        results=results,
+        fl_rounds=fl_rounds(job_list, results),
         federated=[j for j in job_list if j.kind is JobKind.FEDERATED],
         uses_series=uses_series,
         budget_series=budget_series,

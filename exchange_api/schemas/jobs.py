@@ -96,11 +96,21 @@ class JobPage(BaseModel):
     next_cursor: str | None = None
 
 
+class TrainingRound(BaseModel):
+    """A federated round's global model evaluated over all its participants' records (sums only)."""
+
+    round: int
+    participants: int
+    accuracy: float
+    loss: float
+
+
 class JobResult(BaseModel):
     """What a completed job released, only for its requester: sealed to it or under its HE key.
 
     ``sealed`` holds base64 envelopes (`keys.seal` to the requester, the node's job id as
-    associated data for aggregates, the job id for a model); ``ciphertexts`` base64 CKKS vectors.
+    associated data for aggregates, the job id for a model); ``ciphertexts`` base64 CKKS vectors;
+    ``rounds`` a federated job's accuracy and mean log-loss per round (aggregates, not the model).
     """
 
     job_id: str
@@ -109,6 +119,7 @@ class JobResult(BaseModel):
     ciphertexts: list[str] = Field(default_factory=list)
     values: int | None = None
     context_digest: str | None = None
+    rounds: list[TrainingRound] = Field(default_factory=list)
 
 
 class NodeRegistration(Strict):

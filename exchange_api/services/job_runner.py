@@ -7,7 +7,8 @@ stops there. Nodes check the same grants on chain themselves and refuse on their
 
 What leaves a job: aggregates stay sealed by the node to the requester; encrypted sums are added
 here without any key; a federated model is sealed to the requester's key and only the envelope is
-kept.
+kept, next to the model's accuracy per round (sums over each round's participants, see
+docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -279,4 +280,7 @@ class JobRunner:
                     jobs.record_part(ctx, job_id, by_node[node], receipt=receipt)
         recipient = public_encryption_key_from_multibase(str(plan["seal_to"]))
         envelope = seal_model(model, recipient, job_id)
-        return {"sealed": {"model": base64.b64encode(envelope).decode()}}
+        return {
+            "sealed": {"model": base64.b64encode(envelope).decode()},
+            "rounds": [r.to_dict() for r in model.rounds],
+        }

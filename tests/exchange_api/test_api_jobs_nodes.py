@@ -212,11 +212,14 @@ def test_a_federated_job_through_the_exchange_seals_the_model_to_the_bank(federa
         receipt = sn.verify_receipt(part["receipt"], fed.cast[d].keys.identity)
         assert receipt["outcome"] == "completed" and receipt["chain_use"]["uses_left"] == 4
         assert fed.deployment.grants.grant(_chain_grant(fed, d)).uses_left == 4
-    sealed = fed.clients["bank"].call("GET", f"/jobs/{submitted['id']}/result")["sealed"]["model"]
-    model = sn.open_model(fed.cast["bank"].keys, base64.b64decode(sealed), submitted["id"])
+    result = fed.clients["bank"].call("GET", f"/jobs/{submitted['id']}/result")
+    model = sn.open_model(fed.cast["bank"].keys, base64.b64decode(result["sealed"]["model"]), submitted["id"])
     x = np.column_stack([fed.test.numeric(f) for f in sb.CREDIT_FEATURES])
     y = fed.test.numeric("defaulted")
     assert float((model.predict(x) == y).mean()) > max(y.mean(), 1 - y.mean())
+    # The accuracy per round is kept in clear next to the sealed model: the same figures as the model's.
+    assert result["rounds"] == [r.to_dict() for r in model.rounds]
+    assert [(r["round"], r["participants"]) for r in result["rounds"]] == [(n, 3) for n in range(1, 13)]
 
 
 def test_an_encrypted_sum_through_the_exchange_is_added_without_a_key(federation: Federation) -> None:
