@@ -1,7 +1,8 @@
-"""SQLAlchemy models of e-certificates at the exchange: registered credentials, status lists, consents.
+"""SQLAlchemy models of e-certificates at the exchange: credentials, status lists, consents, attestations.
 
-Created by migration ``0004_certificates``. Kept apart from `exchange_api.models` (like the jobs'
-models) so the certificate tables change without touching the catalogue's.
+Created by migrations ``0004_certificates`` and ``0007_credit_attestations``. Kept apart from
+`exchange_api.models` (like the jobs' models) so the certificate tables change without touching
+the catalogue's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange_api.models import Base
 
-__all__ = ["CertificateConsent", "CertificateStatusList", "CreditRequirement", "RegisteredCertificate"]
+__all__ = [
+    "CertificateConsent",
+    "CertificateStatusList",
+    "CreditAttestation",
+    "CreditRequirement",
+    "RegisteredCertificate",
+]
 
 
 class RegisteredCertificate(Base):
@@ -74,3 +81,27 @@ class CreditRequirement(Base):
     min_grade: Mapped[str] = mapped_column(String(1))
     set_by: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     updated_at: Mapped[dt.datetime]
+
+
+class CreditAttestation(Base):
+    """A credit threshold attestation registered with the exchange (verified when registered).
+
+    The audit entry of an attestation names its subject only by the keyed subject reference; the
+    USCC is kept here so the subject can list the attestations about itself.
+    """
+
+    __tablename__ = "credit_attestations"
+    __table_args__ = (Index("ix_credit_attestations_subject", "subject_uscc", "registered_at"),)
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject_uscc: Mapped[str] = mapped_column(String(18))
+    attester_did: Mapped[str] = mapped_column(String(200))
+    presented_by: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    score_at_least: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[dt.datetime]
+    valid_until: Mapped[dt.datetime]
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document_hash: Mapped[str] = mapped_column(String(66))
+    registered_at: Mapped[dt.datetime]

@@ -1,4 +1,5 @@
-"""E-certificates (免证办): issuers register, status lists (public), consents, verified look-ups; credit."""
+"""E-certificates (免证办): issuers register, status lists (public), consents, verified look-ups, the
+subject's own view; credit."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from exchange_api.schemas.certificates import (
     ConsentPublic,
     CreditRequirementPublic,
     CreditRequirementSet,
+    HeldAttestations,
+    HeldCertificates,
     LookupRequest,
     LookupResult,
     StatusPublish,
@@ -94,6 +97,14 @@ def lookup(data: LookupRequest, unit: UnitDep, key: IdempotencyKey = None) -> Re
     return unit.write(key, lambda ctx: certificates.lookup(ctx, data, anchors))
 
 
+@router.get("/certificates/held", response_model=HeldCertificates, summary="The caller's own certificates")
+def held(unit: UnitDep) -> Response:
+    """Every certificate whose subject is the caller, verified now; no consent needed, not logged as a
+    look-up (ENTERPRISE or DEPARTMENT)."""
+    anchors = anchors_of(unit.request.app)
+    return unit.show(lambda ctx: certificates.held_certificates(ctx, anchors))
+
+
 @router.get("/status-lists/{path_id:path}", summary="A status list credential (unsigned, public)")
 def status_list(path_id: str, request: Request, factory: FactoryDep) -> JSONResponse:
     """The latest signed BitstringStatusListCredential: where a credential's `statusListCredential` points."""
@@ -110,8 +121,18 @@ def status_list(path_id: str, request: Request, factory: FactoryDep) -> JSONResp
     summary="Record a credit attestation",
 )
 def attestation(data: AttestationRegister, unit: UnitDep, key: IdempotencyKey = None) -> Response:
-    """The attester records a threshold attestation it signed (verified first) in the audit trail."""
+    """The attester registers a threshold attestation it signed (verified first): stored and audited."""
     return unit.write(key, lambda ctx: certificates.register_attestation(ctx, data.attestation), 201)
+
+
+@router.get(
+    "/credit/attestations/held",
+    response_model=HeldAttestations,
+    summary="Credit attestations about the caller",
+)
+def held_attestations(unit: UnitDep) -> Response:
+    """The threshold attestations about the caller registered with the exchange (ENTERPRISE or DEPARTMENT)."""
+    return unit.show(lambda ctx: certificates.held_attestations(ctx))
 
 
 @router.post(

@@ -149,3 +149,62 @@ class CreditRequirementPublic(BaseModel):
     min_grade: Grade
     set_by: str
     updated_at: dt.datetime
+
+
+HeldStatus = Literal["valid", "suspended", "revoked", "expired", "not_yet_valid", "invalid", "unknown"]
+
+
+class HeldCertificate(BaseModel):
+    """One of the caller's own certificates with its status as verified now (the subject's view)."""
+
+    id: str
+    types: list[str]
+    issuer: str
+    issuer_name: str | None
+    issuer_org_id: str
+    subject_uscc: str
+    valid_from: str | None
+    valid_until: str | None
+    status: HeldStatus = Field(
+        description=(
+            "valid, suspended or revoked per the issuer's status lists; expired or not_yet_valid by its "
+            "validity window; invalid when its proof or schema fails; unknown when the lists cannot be read."
+        )
+    )
+    anchor: Literal["pass", "fail", "not_applicable", "not_anchored", "skipped"] = Field(
+        description="The anchor check as the verifier reports it (not_anchored: no chain record, no claim)."
+    )
+    ok: bool
+    checks: dict[str, dict[str, Any]]
+    registered_at: dt.datetime
+
+
+class HeldCertificates(BaseModel):
+    """The certificates whose subject is the calling organisation, each verified at `verified_at`."""
+
+    uscc: str
+    verified_at: dt.datetime
+    certificates: list[HeldCertificate]
+
+
+class HeldAttestation(BaseModel):
+    """A credit threshold attestation about the calling organisation, as registered with the exchange."""
+
+    id: str
+    score_at_least: int = Field(description="The attested threshold: the score was at least this.")
+    model: str
+    attester: str
+    attester_name: str | None
+    presented_by: str = Field(description="The organisation that registered it with the exchange.")
+    audience: str | None
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    status: Literal["valid", "expired", "not_yet_valid"]
+    registered_at: dt.datetime
+
+
+class HeldAttestations(BaseModel):
+    """The credit attestations about the calling organisation."""
+
+    uscc: str
+    attestations: list[HeldAttestation]

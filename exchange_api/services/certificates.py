@@ -3,7 +3,9 @@
 Issuing departments (CERT_ISSUER) register the credentials they issued and publish their status
 lists here; a verifier looks up a subject's certificates by USCC under the subject's consent (or
 the bureau's grant) and gets each one *verified*: proof, schema, validity, status, anchor. The
-status lists are served as they were signed, publicly, at ``/status-lists/{path}``.
+status lists are served as they were signed, publicly, at ``/status-lists/{path}``. A subject
+lists its own certificates (verified the same way) and the credit attestations about it, without a
+consent and without a look-up entry: reading what is about oneself is no access to another's data.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 
@@ -24,11 +26,13 @@ from credentials import (
     CreditEvent,
     EventStatus,
     Outcome,
+    VerificationReport,
     Verifier,
     attestation_audit_event,
     compute_score,
     grade_at_least,
     issuer_id,
+    parse_time,
     verify_proof,
     verify_threshold_attestation,
 )
@@ -38,6 +42,7 @@ from exchange_api.models import Event, Organization, OrgKey, Resource
 from exchange_api.models_certificates import (
     CertificateConsent,
     CertificateStatusList,
+    CreditAttestation,
     CreditRequirement,
     RegisteredCertificate,
 )
@@ -48,6 +53,11 @@ from exchange_api.schemas.certificates import (
     ConsentPublic,
     CreditRequirementPublic,
     CreditRequirementSet,
+    HeldAttestation,
+    HeldAttestations,
+    HeldCertificate,
+    HeldCertificates,
+    HeldStatus,
     LookupRequest,
     LookupResult,
     StatusListPublic,
@@ -71,6 +81,8 @@ __all__ = [
     "create_consent",
     "credit_refusal",
     "get_consent",
+    "held_attestations",
+    "held_certificates",
     "lookup",
     "publish_status",
     "register_attestation",
@@ -85,6 +97,12 @@ CREDIT_TOO_LOW = "application.credit_too_low"
 CREDIT_UNAVAILABLE = "application.credit_unavailable"
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
 _STATUS_FROM_CODE = {"credentials.status.revoked": "revoked", "credentials.status.suspended": "suspended"}
+_HELD_FROM_VALIDITY: dict[str, HeldStatus] = {
+    "credentials.validity.expired": "expired",
+    "credentials.validity.not_yet_valid": "not_yet_valid",
+}
+# Who may be the subject of certificates and attestations: firms and departments (both have USCCs).
+SUBJECT_ROLES = (Role.ENTERPRISE, Role.DEPARTMENT)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -507,23 +525,162 @@ def lookup(ctx: Ctx, data: LookupRequest, anchors: CertificateAnchors | None = N
     return LookupResult(uscc=uscc, consent_id=consent.id, verified_at=now, certificates=results)
 
 
+# ------------------------------------------------------------------------------ subject's view
+
+
+def _caller_uscc(ctx: Ctx) -> str:
+    require_role(ctx, *SUBJECT_ROLES)
+    caller = ctx.session.get(Organization, ctx.actor.org_id)
+    assert caller is not None
+    return caller.uscc.upper()
+
+
+def _held_status(report: VerificationReport) -> HeldStatus:
+    """The one word a subject reads: revocation and suspension first, then the validity window."""
+    status = report.check("status")
+    if status.code == "credentials.status.revoked":
+        return "revoked"
+    if status.code == "credentials.status.suspended":
+        return "suspended"
+    validity = report.check("validity")
+    if validity.outcome is Outcome.FAIL:
+        return _HELD_FROM_VALIDITY.get(validity.code or "", "invalid")
+    if any(report.check(name).outcome is Outcome.FAIL for name in ("proof", "schema")):
+        return "invalid"
+    return "valid" if status.outcome is Outcome.PASS else "unknown"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def held_certificates(ctx: Ctx, anchors: CertificateAnchors | None = None) -> HeldCertificates:
+    """The certificates whose subject is the caller, each verified now; no consent, no look-up entry."""
+    uscc = _caller_uscc(ctx)
+    certs = ctx.session.scalars(
+        select(RegisteredCertificate)
+        .where(RegisteredCertificate.subject_uscc == uscc)
+        .order_by(RegisteredCertificate.registered_at, RegisteredCertificate.id)
+    ).all()
+    verifier = _verifier(ctx, anchors)
+    held = []
+    for cert in certs:
+        report = verifier.verify(cert.document)
+        issuer = cert.document.get("issuer")
+        held.append(
+            HeldCertificate(
+                id=cert.id,
+                types=list(cert.types),
+                issuer=cert.issuer_did,
+                issuer_name=_text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
+                issuer_org_id=cert.issuer_org_id,
+                subject_uscc=cert.subject_uscc,
+                valid_from=_text(cert.document.get("validFrom")),
+                valid_until=_text(cert.document.get("validUntil")),
+                status=_held_status(report),
+                anchor=report.check("anchor").outcome.value,
+                ok=report.ok,
+                checks={c.check: c.to_json() for c in report.checks},
+                registered_at=cert.registered_at,
+            )
+        )
+    return HeldCertificates(uscc=uscc, verified_at=ctx.now(), certificates=held)
+
+
+def _attestation_status(
+    row: CreditAttestation, now: dt.datetime
+) -> Literal["valid", "expired", "not_yet_valid"]:
+    if now < row.valid_from:
+        return "not_yet_valid"
+    return "valid" if now <= row.valid_until else "expired"
+
+
+def held_attestations(ctx: Ctx) -> HeldAttestations:
+    """The credit attestations about the caller registered with the exchange, newest first."""
+    uscc = _caller_uscc(ctx)
+    rows = ctx.session.scalars(
+        select(CreditAttestation)
+        .where(CreditAttestation.subject_uscc == uscc)
+        .order_by(CreditAttestation.registered_at.desc(), CreditAttestation.id)
+    ).all()
+    now = ctx.now()
+    out = []
+    for row in rows:
+        issuer = row.document.get("issuer")
+        out.append(
+            HeldAttestation(
+                id=row.id,
+                score_at_least=row.score_at_least,
+                model=row.model,
+                attester=row.attester_did,
+                attester_name=_text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
+                presented_by=row.presented_by,
+                audience=row.audience,
+                valid_from=row.valid_from,
+                valid_until=row.valid_until,
+                status=_attestation_status(row, now),
+                registered_at=row.registered_at,
+            )
+        )
+    return HeldAttestations(uscc=uscc, attestations=out)
+
+
 # --------------------------------------------------------------------------------------- credit
 
 
 def register_attestation(ctx: Ctx, attestation: dict[str, Any]) -> AttestationPublic:
-    """Record a credit threshold attestation the caller signed (verified first) as an audit event."""
+    """Record a credit threshold attestation the caller signed (verified first): stored and audited.
+
+    It is stored by its subject's USCC (for the subject's own view) and recorded as an audit event
+    that names the subject only by its keyed reference. Registering the same document again
+    returns its record without a second entry.
+    """
     dids = _org_dids(ctx, ctx.actor.org_id)
     subject = attestation.get("credentialSubject")
     threshold = subject.get("scoreAtLeast") if isinstance(subject, Mapping) else None
     if not isinstance(threshold, int):
         raise _invalid("not a credit threshold attestation", "/attestation", "credit.invalid_attestation")
     try:
-        verify_threshold_attestation(attestation, trusted_attesters=dids, min_score=threshold, now=ctx.now())
+        checked = verify_threshold_attestation(
+            attestation, trusted_attesters=dids, min_score=threshold, now=ctx.now()
+        )
+        valid_from = parse_time(attestation.get("validFrom"), "validFrom")
     except CredentialsError as exc:
         raise _invalid(
             f"the attestation fails: {exc} [{exc.code}]", "/attestation", "credit.invalid_attestation"
         ) from None
+    attestation_id = str(attestation.get("id", ""))
+    if not 0 < len(attestation_id) <= 200 or len(checked.model) > 64:
+        raise _invalid(
+            "the attestation needs an id of at most 200 characters and a model name of at most 64",
+            "/attestation",
+            "credit.invalid_attestation",
+        )
     record = {k: v for k, v in attestation_audit_event(attestation).items() if k not in {"kind", "version"}}
+    doc_hash = record_hash(attestation)
+    existing = ctx.session.get(CreditAttestation, attestation_id)
+    if existing is not None:
+        if existing.document_hash == doc_hash:
+            return AttestationPublic(record=record)
+        raise Conflict(
+            f"a different attestation {attestation_id} is registered", code="credit.duplicate_attestation"
+        )
+    ctx.session.add(
+        CreditAttestation(
+            id=attestation_id,
+            subject_uscc=checked.uscc.upper(),
+            attester_did=checked.attester,
+            presented_by=ctx.actor.org_id,
+            score_at_least=checked.score_at_least,
+            model=checked.model,
+            audience=checked.audience,
+            valid_from=valid_from,
+            valid_until=checked.valid_until,
+            document=attestation,
+            document_hash=doc_hash,
+            registered_at=ctx.now(),
+        )
+    )
     record_event(
         ctx,
         "tdex.credit.attested",
