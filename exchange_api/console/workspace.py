@@ -1,7 +1,8 @@
 """The enterprise's workspace: its applications, grants (with what is left), sandbox jobs and charts.
 
 Everything comes from the services the signed API uses (`list_applications`, `list_grants`,
-`list_jobs`, `job_result`, `withdraw`), as the signed-in enterprise, so their visibility rules apply.
+`list_jobs`, `job_result`, `withdraw`, `held_certificates`, `held_attestations`), as the signed-in
+enterprise, so their visibility rules apply.
 What is left of a grant is read from the nodes' signed receipts of its jobs: each receipt's
 ``chain_use`` is the use the node recorded on chain, with the uses and micro-ε left afterwards.
 Uses made outside the exchange's jobs are not in these receipts (the chain has them; the page says
@@ -30,9 +31,11 @@ from exchange_api.console._pages import (
     require_role,
 )
 from exchange_api.errors import ExchangeError
+from exchange_api.routes.certificates import anchors_of
 from exchange_api.schemas.applications import ApplicationPublic, ApplicationState, GrantPublic, GrantStatus
+from exchange_api.schemas.certificates import HeldAttestations, HeldCertificates
 from exchange_api.schemas.jobs import JobKind, JobPublic, JobResult, JobState, TrainingRound
-from exchange_api.services import applications, grants, jobs
+from exchange_api.services import applications, certificates, grants, jobs
 
 __all__ = ["GrantUsage", "grant_usage", "router"]
 
@@ -173,6 +176,25 @@ def _results(request: Request, user: ConsoleUser, job_list: Sequence[JobPublic])
     return out
 
 
+# Badge class of each certificate / attestation status on the page.
+HELD_BADGE = {
+    "valid": "ok",
+    "suspended": "warn",
+    "not_yet_valid": "warn",
+    "unknown": "warn",
+    "revoked": "bad",
+    "expired": "bad",
+    "invalid": "bad",
+}
+
+
+def _held(request: Request, user: ConsoleUser) -> tuple[HeldCertificates, HeldAttestations]:
+    """The enterprise's own certificates (verified now) and the credit attestations about it."""
+    anchors = anchors_of(request.app)
+    held = call(request, user, lambda ctx: certificates.held_certificates(ctx, anchors))
+    return held, call(request, user, certificates.held_attestations)
+
+
 @router.get("/workspace", name="console.workspace")
 def workspace(request: Request, user: UserDep) -> Response:
     require_role(user, "ENTERPRISE")
@@ -201,6 +223,7 @@ def workspace(request: Request, user: UserDep) -> Response:
     now: dt.datetime = request.app.state.clock()
     uses_series, origin = _series(grant_list, usage, False)
     budget_series, _ = _series(grant_list, usage, True)
+    held, attested = _held(request, user)
     return render(
         request,
         "workspace.html",
@@ -225,6 +248,9 @@ def workspace(request: Request, user: UserDep) -> Response:
         uses_series=uses_series,
         budget_series=budget_series,
         chart_origin=origin,
+        held=held.certificates,
+        attestations=attested.attestations,
+        held_badge=HELD_BADGE,
     )
 
 
