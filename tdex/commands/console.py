@@ -16,13 +16,23 @@ from keys.errors import KeysError
 NAME = "console"
 app = typer.Typer(help="The web console: sign its sign-in challenge with your organisation's key.")
 
+
+@app.callback()
+def _group() -> None:
+    """The web console's commands (a group even with one command, so `console sign` stays stable)."""
+
+
 _DIR = typer.Option(None, "--dir", help="Keystore folder (default: $TDEX_HOME or ./var/keys).")
 _ORG = typer.Option(..., "--org", help="Organisation name (its folder under the keystore root).")
 _CHALLENGE = typer.Argument(..., help="The challenge the console's sign-in page shows.")
+# Tests only, as in `tdex keys`: keystores written with the cheap KDF profile.
+_PROFILE = typer.Option("moderate", "--kdf-profile", hidden=True)
 
 
 @app.command("sign")
-def sign(challenge: str = _CHALLENGE, org: str = _ORG, directory: Path | None = _DIR) -> None:
+def sign(
+    challenge: str = _CHALLENGE, org: str = _ORG, directory: Path | None = _DIR, kdf_profile: str = _PROFILE
+) -> None:
     """Print the token that answers CHALLENGE, signed by ORG's current signing key.
 
     The passphrase comes from $TDEX_KEYSTORE_PASSPHRASE or a hidden prompt.
@@ -40,7 +50,9 @@ def sign(challenge: str = _CHALLENGE, org: str = _ORG, directory: Path | None = 
         )
         raise typer.Exit(2)
     try:
-        org_keys = Keystore(keystore_root(directory)).load(org, read_passphrase(confirm=False))
+        org_keys = Keystore(keystore_root(directory), kdf_profile=kdf_profile).load(
+            org, read_passphrase(confirm=False)
+        )
     except KeysError as exc:
         typer.echo(f"error [{exc.code}]: {exc}", err=True)
         raise typer.Exit(1) from None
