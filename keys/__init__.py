@@ -52,7 +52,7 @@ from keys._identity import (
     RotationResult,
     verify_rotation,
 )
-from keys._keystore import KDF_PROFILES, KdfProfile, Keystore
+from keys._keystore import KDF_PROFILES, KdfProfile, Keystore, write_file_atomic
 from keys._signing import (
     Ed25519SigningKey,
     Ed25519VerifyKey,
@@ -128,5 +128,6 @@ __all__ = [
     "verify_request",
     "verify_rotation",
     "verify_signed",
+    "write_file_atomic",
     "x25519_shared_key",
 ]

@@ -117,7 +117,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` (mode 0600) so that a crash leaves the old file or the new one.
+
+    A temporary file beside it, synced, renamed over the old one, then the folder synced: never
+    half a file on disk, and the new one is durable before the caller acts on it. The project's
+    one writer of files that must not be torn (keystores, a witness's state).
+    """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -292,10 +298,10 @@ class Keystore:
         staging = self.root / f".{org}.staging-{secrets.token_hex(6)}"
         staging.mkdir(mode=0o700)
         try:
-            _write_atomic(
+            write_file_atomic(
                 staging / account_name, self._account_document(keys, keys.export_account_key(), secret)
             )
-            _write_atomic(staging / _KEYSTORE_FILE, self._keystore_document(keys, secret, accounts))
+            write_file_atomic(staging / _KEYSTORE_FILE, self._keystore_document(keys, secret, accounts))
             try:
                 os.rename(staging, folder)
             except OSError:
@@ -470,12 +476,12 @@ class Keystore:
         accounts = dict(current)
         if result.account is not None:
             new_name = f"account-{result.account.new_address}.json"
-            _write_atomic(
+            write_file_atomic(
                 folder / new_name,
                 self._account_document(result.keys, result.keys.export_account_key(), secret),
             )
             accounts = {"current": new_name, "retired": [current["current"], *current.get("retired", [])]}
-        _write_atomic(path, self._keystore_document(result.keys, secret, accounts))
+        write_file_atomic(path, self._keystore_document(result.keys, secret, accounts))
         if result.account is not None and on_account_rotated is not None:
             on_account_rotated(result.account)
         return result

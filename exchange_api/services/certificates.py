@@ -486,11 +486,7 @@ def lookup(ctx: Ctx, data: LookupRequest, anchors: CertificateAnchors | None = N
         or consent.expires_at <= now
     ):
         raise Forbidden("no current consent or grant lets the caller look up this subject", code=NO_CONSENT)
-    certs = ctx.session.scalars(
-        select(RegisteredCertificate)
-        .where(RegisteredCertificate.subject_uscc == uscc)
-        .order_by(RegisteredCertificate.registered_at, RegisteredCertificate.id)
-    ).all()
+    certs = _certificates_of(ctx, uscc)
     verifier = _verifier(ctx, anchors)
     results = []
     for cert in certs:
@@ -554,14 +550,19 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def held_certificates(ctx: Ctx, anchors: CertificateAnchors | None = None) -> HeldCertificates:
-    """The certificates whose subject is the caller, each verified now; no consent, no look-up entry."""
-    uscc = _caller_uscc(ctx)
-    certs = ctx.session.scalars(
+def _certificates_of(ctx: Ctx, uscc: str) -> Sequence[RegisteredCertificate]:
+    """Every registered certificate of subject `uscc`, in registration order."""
+    return ctx.session.scalars(
         select(RegisteredCertificate)
         .where(RegisteredCertificate.subject_uscc == uscc)
         .order_by(RegisteredCertificate.registered_at, RegisteredCertificate.id)
     ).all()
+
+
+def held_certificates(ctx: Ctx, anchors: CertificateAnchors | None = None) -> HeldCertificates:
+    """The certificates whose subject is the caller, each verified now; no consent, no look-up entry."""
+    uscc = _caller_uscc(ctx)
+    certs = _certificates_of(ctx, uscc)
     verifier = _verifier(ctx, anchors)
     held = []
     for cert in certs:

@@ -19,7 +19,8 @@ EXPECTED_ALL = {
     "org_code_check", "parse_json", "public_encryption_key_from_multibase", "rewrap_object", "seal", "sha256",
     "sign_request", "uscc_check_char",
     "sm3", "subject_ref", "validate_identifier", "validate_resident_id", "validate_uscc", "verify_document",
-    "verify_key_from_did", "verify_request", "verify_rotation", "verify_signed", "x25519_shared_key",
+    "verify_key_from_did", "verify_request", "verify_rotation", "verify_signed", "write_file_atomic",
+    "x25519_shared_key",
 }  # fmt: skip
 
 EXPECTED_CODES = {
