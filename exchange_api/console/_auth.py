@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from exchange_api.errors import Forbidden, NotAuthenticated
@@ -69,7 +69,12 @@ def _digest(token: str) -> str:
 
 
 def issue_challenge(session: Session, host: str, now: dt.datetime) -> str:
-    """A new challenge for `host`, stored until it is used or expires."""
+    """A new challenge for `host`, stored until it is used or expires.
+
+    Anyone may ask for a challenge, so expired ones are deleted here: the table holds at most the
+    last ten minutes' worth, however many sign-in pages are opened.
+    """
+    session.execute(delete(ConsoleChallenge).where(ConsoleChallenge.expires_at <= now))
     challenge = f"{CHALLENGE_PREFIX}:{host}:{secrets.token_urlsafe(24)}"
     session.add(ConsoleChallenge(challenge=challenge, created_at=now, expires_at=now + CHALLENGE_TTL))
     return challenge

@@ -103,3 +103,14 @@ def test_pages_send_a_strict_content_security_policy(world):
     response = world.http.get("/console/sign-in")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_expired_challenges_are_deleted_when_new_ones_are_issued(world):
+    from exchange_api.models_console import ConsoleChallenge
+
+    world.http.get("/console/sign-in")
+    world.http.get("/console/sign-in")
+    world.clock.advance(minutes=11)
+    world.http.get("/console/sign-in")
+    with world.app.state.sessions() as session:
+        assert len(session.scalars(select(ConsoleChallenge)).all()) == 1
