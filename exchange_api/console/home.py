@@ -9,7 +9,6 @@ from exchange_api.console._auth import SESSION_TTL, end_session, issue_challenge
 from exchange_api.console._pages import (
     SESSION_COOKIE,
     ConsoleRoute,
-    NotSignedIn,
     UserDep,
     call,
     check_csrf,
@@ -17,6 +16,8 @@ from exchange_api.console._pages import (
     render,
 )
 from exchange_api.errors import NotAuthenticated
+
+__all__ = ["router"]
 
 router = APIRouter(route_class=ConsoleRoute)
 CHALLENGE_COOKIE = "tdex_challenge"
@@ -110,6 +111,3 @@ async def sign_out(request: Request, user: UserDep) -> Response:
     response = redirect("/console/sign-in", notice="signed_out")
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response
-
-
-__all__ = ["NotSignedIn", "router"]
