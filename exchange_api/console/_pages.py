@@ -14,9 +14,10 @@ browser that is not signed in to the sign-in page.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -47,6 +48,7 @@ __all__ = [
     "UserDep",
     "call",
     "check_csrf",
+    "field_errors",
     "redirect",
     "render",
     "require_role",
@@ -167,6 +169,25 @@ def call(request: Request, user: ConsoleUser | None, fn: Callable[[Ctx], T]) -> 
         return fn(Ctx(session, settings, actor, request.app.state.clock))
 
 
+def field_errors(request: Request, errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic's field errors as the page shows them: ``loc`` and a message in the page's language.
+
+    Common error types have a message of their own (``validation.<type>`` in
+    ``messages/validation.*.json``, filled from the error's context, e.g. ``min_length``); any other
+    keeps pydantic's English text rather than showing nothing.
+    """
+    t = Translator(language_of(request))
+    shown = []
+    for error in errors:
+        message = str(error.get("msg", ""))
+        key = f"validation.{error.get('type', '')}"
+        if t.has(key):
+            with contextlib.suppress(KeyError, IndexError, ValueError):
+                message = t(key, **dict(error.get("ctx") or {}))
+        shown.append({"loc": "/".join(str(p) for p in error.get("loc", ())), "message": message})
+    return shown
+
+
 def _problem_page(request: Request, status: int, title: str, code: str, detail: str, errors: Any) -> Response:
     return render(
         request,
@@ -194,10 +215,7 @@ class ConsoleRoute(APIRoute):
                 errors = [e.as_dict() for e in exc.errors] if isinstance(exc, InvalidInput) else None
                 return _problem_page(request, status, title, exc.code, exc.detail, errors)
             except RequestValidationError as exc:
-                errors = [
-                    {"loc": "/".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
-                    for e in exc.errors()
-                ]
+                errors = field_errors(request, exc.errors())
                 return _problem_page(
                     request,
                     422,

@@ -11,7 +11,15 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from exchange_api.console._auth import ConsoleUser
-from exchange_api.console._pages import ConsoleRoute, UserDep, call, check_csrf, redirect, render
+from exchange_api.console._pages import (
+    ConsoleRoute,
+    UserDep,
+    call,
+    check_csrf,
+    field_errors,
+    redirect,
+    render,
+)
 from exchange_api.errors import InvalidInput
 from exchange_api.routes.certificates import credit_reader_of
 from exchange_api.schemas.applications import ApplicationCreate, ComputationKind
@@ -166,7 +174,7 @@ async def apply(request: Request, code: str, user: UserDep) -> Response:
             }
         )
     except ValidationError as exc:
-        errors = [{"loc": "/".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors()]
+        errors = field_errors(request, exc.errors())
         return _detail(request, user, code, status_code=422, form=chosen, errors=errors)
     credit = credit_reader_of(request.app)
     try:

@@ -19,6 +19,7 @@ from exchange_api.console._pages import (
     UserDep,
     call,
     check_csrf,
+    field_errors,
     redirect,
     render,
     require_role,
@@ -203,10 +204,6 @@ async def review(request: Request, app_id: str, user: UserDep) -> Response:
     return redirect(f"/console/applications/{app_id}", notice="inbox.reviewed")
 
 
-def _errors_of(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"loc": "/".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors()]
-
-
 @router.post("/applications/{app_id}/approve")
 async def approve(request: Request, app_id: str, user: UserDep) -> Response:
     fields = await check_csrf(request, user)
@@ -222,7 +219,12 @@ async def approve(request: Request, app_id: str, user: UserDep) -> Response:
         # A datetime-local field has no zone: it is the city's time, as the page shows times.
         expires = dt.datetime.fromisoformat(expires_text).replace(tzinfo=LOCAL)
     except ValueError:
-        errors = [{"loc": "expires_at", "message": "not a date and time (YYYY-MM-DDTHH:MM)"}]
+        bad = {
+            "type": "datetime_parsing",
+            "loc": ("expires_at",),
+            "msg": "not a date and time (YYYY-MM-DDTHH:MM)",
+        }
+        errors = field_errors(request, [bad])
         return _application_page(
             request, user, app_id, status_code=422, approve_form=chosen, approve_errors=errors
         )
@@ -237,7 +239,12 @@ async def approve(request: Request, app_id: str, user: UserDep) -> Response:
         )
     except ValidationError as exc:
         return _application_page(
-            request, user, app_id, status_code=422, approve_form=chosen, approve_errors=_errors_of(exc)
+            request,
+            user,
+            app_id,
+            status_code=422,
+            approve_form=chosen,
+            approve_errors=field_errors(request, exc.errors()),
         )
     try:
         call(request, user, lambda ctx: applications.approve(ctx, app_id, data))
@@ -261,7 +268,12 @@ async def reject(request: Request, app_id: str, user: UserDep) -> Response:
         data = ApplicationReason(reason=reason)
     except ValidationError as exc:
         return _application_page(
-            request, user, app_id, status_code=422, reject_reason=reason, reject_errors=_errors_of(exc)
+            request,
+            user,
+            app_id,
+            status_code=422,
+            reject_reason=reason,
+            reject_errors=field_errors(request, exc.errors()),
         )
     call(request, user, lambda ctx: applications.reject(ctx, app_id, data.reason))
     return redirect("/console/inbox", notice="inbox.rejected")

@@ -114,3 +114,26 @@ def test_expired_challenges_are_deleted_when_new_ones_are_issued(world):
     world.http.get("/console/sign-in")
     with world.app.state.sessions() as session:
         assert len(session.scalars(select(ConsoleChallenge)).all()) == 1
+
+
+def test_field_errors_are_said_in_the_pages_language():
+    from starlette.requests import Request
+
+    from exchange_api.console._pages import field_errors
+
+    def request(query: bytes) -> Request:
+        return Request({"type": "http", "query_string": query, "headers": [], "path": "/console/x"})
+
+    errors = [
+        {
+            "type": "too_short",
+            "loc": ("body", "templates"),
+            "msg": "List should have at least 1 item",
+            "ctx": {"min_length": 1},
+        },
+        {"type": "exotic_type", "loc": ("purpose",), "msg": "pydantic's own words"},
+    ]
+    zh = field_errors(request(b""), errors)
+    assert zh[0] == {"loc": "body/templates", "message": "至少需要 1 项。"}
+    assert zh[1] == {"loc": "purpose", "message": "pydantic's own words"}
+    assert field_errors(request(b"lang=en"), errors)[0]["message"] == "Choose at least 1."
