@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange_api.errors import Forbidden, NotAuthenticated
@@ -155,6 +155,12 @@ def sign_in(ctx: Ctx, token: str, expected_challenge: str | None) -> tuple[str, 
         )
     if org.status != "active":
         raise Forbidden(f"organisation {org.id} is {org.status}", code="console.org_inactive")
+    # Sessions that ended or expired open nothing again (the trail keeps the sign-ins and -outs).
+    ctx.session.execute(
+        delete(ConsoleSession).where(
+            or_(ConsoleSession.expires_at <= now, ConsoleSession.ended_at.is_not(None))
+        )
+    )
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     ctx.session.add(

@@ -137,3 +137,16 @@ def test_field_errors_are_said_in_the_pages_language():
     assert zh[0] == {"loc": "body/templates", "message": "至少需要 1 项。"}
     assert zh[1] == {"loc": "purpose", "message": "pydantic's own words"}
     assert field_errors(request(b"lang=en"), errors)[0]["message"] == "Choose at least 1."
+
+
+def test_ended_and_expired_sessions_are_deleted_at_the_next_sign_in(world):
+    from exchange_api.models_console import ConsoleSession
+
+    page = sign_in(world.http, world["bank"].key)
+    world.http.post("/console/sign-out", data={"csrf": csrf_of(page)})
+    sign_in(world.http, world["auditor"].key)
+    world.clock.advance(hours=9)
+    sign_in(world.http, world["dept_a"].key)
+    with world.app.state.sessions() as session:
+        left = session.scalars(select(ConsoleSession)).all()
+    assert [s.org_id for s in left] == [world["dept_a"].org_id]
