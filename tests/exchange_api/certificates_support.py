@@ -9,7 +9,13 @@ from typing import Any
 from api_support import World, make_uscc
 from sqlalchemy import select
 
-from credentials import CertificateIssuer, IssuedCertificate, attest_threshold, compute_score
+from credentials import (
+    CertificateIssuer,
+    IssuedCertificate,
+    attest_threshold,
+    compute_score,
+    issue_business_licence,
+)
 from exchange_api.client import ExchangeClient
 from exchange_api.models import Event
 from keys import SigningKey
@@ -46,20 +52,16 @@ class Market:
 
     def licence(self, uscc: str) -> IssuedCertificate:
         """Issue and register a business licence for `uscc`."""
-        issued = self.issuer.issue(
-            "business-licence",
-            {
-                "uscc": uscc,
-                "name": "某某物流有限公司",
-                "entityType": "有限责任公司",
-                "legalRepresentative": "张三",
-                "establishedOn": "2020-05-01",
-                "operatingPeriodFrom": "2020-05-01",
-                "operatingPeriodUntil": "长期",
-                "domicile": "某市某区某路1号",
-                "businessScope": "道路普通货物运输",
-                "registrationAuthority": "某市市场监督管理局",
-            },
+        issued = issue_business_licence(
+            self.issuer,
+            uscc=uscc,
+            name="某某物流有限公司",
+            entity_type="有限责任公司",
+            legal_representative="张三",
+            established_on=dt.date(2020, 5, 1),
+            domicile="某市某区某路1号",
+            business_scope="道路普通货物运输",
+            registration_authority="某市市场监督管理局",
         )
         self.client.post("/certificates", {"credential": issued.credential})
         return issued

@@ -9,64 +9,17 @@ from typing import Any
 
 import pytest
 from api_support import World, make_uscc
+from certificates_support import STATUS_BASE, Market
 from sqlalchemy import select
 
-from credentials import CertificateIssuer, IssuedCertificate, issue_business_licence
-from exchange_api.client import ApiProblem, ExchangeClient
+from exchange_api.client import ApiProblem
 from exchange_api.models import Event
-from keys import SigningKey
-
-STATUS_BASE = "https://exchange.example/status-lists/market"
 
 
 def _problem(call: Callable[[], Any]) -> ApiProblem:
     with pytest.raises(ApiProblem) as caught:
         call()
     return caught.value
-
-
-class Market:
-    """A CERT_ISSUER department: its exchange client and its credential issuer."""
-
-    def __init__(self, world: World) -> None:
-        self.key = SigningKey.generate()
-        org = world["bureau"].client.admit(
-            {
-                "name": "市场监督管理局",
-                "uscc": make_uscc(90),
-                "role": "DEPARTMENT",
-                "capabilities": ["CERT_ISSUER"],
-                "public_keys": [self.key.verify_key.did],
-            }
-        )
-        self.org_id = org["id"]
-        self.client: ExchangeClient = world.client_for(self.key)
-        self.issuer = CertificateIssuer(
-            self.key,
-            name="某市市场监督管理局",
-            status_base_url=STATUS_BASE,
-            subject_secret=b"deployment-subject-secret",
-            clock=world.clock,
-        )
-        self.client.post(
-            "/certificates/status", {"status_lists": [u.credential for u in self.issuer.publish_all()]}
-        )
-
-    def licence(self, uscc: str) -> IssuedCertificate:
-        """Issue and register a business licence for `uscc`."""
-        issued = issue_business_licence(
-            self.issuer,
-            uscc=uscc,
-            name="某某物流有限公司",
-            entity_type="有限责任公司",
-            legal_representative="张三",
-            established_on=dt.date(2020, 5, 1),
-            domicile="某市某区某路1号",
-            business_scope="道路普通货物运输",
-            registration_authority="某市市场监督管理局",
-        )
-        self.client.post("/certificates", {"credential": issued.credential})
-        return issued
 
 
 @pytest.fixture
